@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The daemon as a whole: configuration, the libuv loop, the two store
+ * connections (the reader on the loop thread, the writer lent to one job
+ * at a time on the thread pool), the control server and the job queue.
+ */
+#ifndef RETENTIOND_DAEMON_DAEMON_H
+#define RETENTIOND_DAEMON_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "daemon/conf.h"
+#include "store/store.h"
+
+struct server;
+struct jobs;
+
+struct scan_summary {
+	bool valid;
+	int64_t at;          /* unix time it finished */
+	uint64_t duration_ms;
+	int64_t batch;       /* 0: none opened */
+	uint64_t proposed, recomputed, changed, withdrawn;
+};
+
+struct daemon {
+	uv_loop_t *loop;
+	struct config cfg;
+	struct store *reader;
+	struct store *writer;
+	struct server *server;
+	struct jobs *jobs;
+	uv_signal_t sig_term, sig_int;
+	bool stopping;
+	int64_t started_at;
+	struct scan_summary last_scan;
+};
+
+/* Run until SIGTERM/SIGINT. cfg is moved into the daemon. Returns the
+ * process exit status. */
+int daemon_run(struct config *cfg);
+
+/* Begin an orderly stop (also used by the signal handlers). */
+void daemon_stop(struct daemon *d);
+
+#endif

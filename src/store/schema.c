@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The schema and its migrations. PRAGMA user_version is the number of
+ * migrations applied; store_open() applies the missing ones in one
+ * transaction and refuses a database written by a newer version.
+ *
+ * Facts:
+ *   patients(id, ipp UNIQUE, birth_date, death_date, hold_reason, hold_since)
+ *   kinds(id, name UNIQUE)   encounter kinds, so that an encounter row and
+ *                            its index entry carry a small integer, not text
+ *   encounters(encounter_id PK, patient_id, kind_id, start_date, end_date)
+ *   transfusions(transfusion_id PK, patient_id, act_date)
+ *   litigations(litigation_id PK, patient_id, opened_on, closed_on, reference)
+ * Each fact table has an index on patient_id that covers the columns the
+ * engine needs, so loading a dossier, or streaming every fact in patient
+ * order for a full recompute, never visits the table itself.
+ *
+ * Computed state, one row per patient (created by a trigger):
+ *   dossiers(patient_id, status (enum engine_status), retain_until, basis
+ *            (rule name), computed_on (day of the evaluation that last
+ *            changed the row), dirty, proposal_id)
+ * proposal_id is the dossier's proposal other than a withdrawn one, kept by
+ * triggers on proposals; with the partial index dossiers_unproposed it finds
+ * "eligible and never proposed" without a scan. dossiers_dirty and
+ * dossiers_by_status(status, retain_until) serve the nightly scan and the
+ * forecast. Triggers on the fact tables mark the dossier dirty, and on an
+ * update both the old and the new owner, so any writer of facts (an
+ * upsert, a hold, a litigation closed) cannot forget it.
+ *
+ * Workflow:
+ *   batches(id, created_on, created_at, size)
+ *   proposals(id, patient_id, batch_id, state, retain_until, basis,
+ *             created_at, updated_at, reason), at most one not withdrawn
+ *             per patient (unique partial index).
+ *   meta(key, value)
+ *
+ * Dates are rd_date day numbers, NULL for DATE_NONE; times are unix seconds.
+ */
+#include "config.h"
+
+#include "store/store_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#define MARK_DIRTY(row)                                                     \
+	"UPDATE dossiers SET dirty = 1 WHERE patient_id = " row              \
+	".patient_id AND dirty = 0;"
+
+#define FACT_TRIGGERS(table)                                                \
+	"CREATE TRIGGER " table "_ai AFTER INSERT ON " table " BEGIN "     \
+	MARK_DIRTY("new") " END;\n"                                   \
+	"CREATE TRIGGER " table "_au AFTER UPDATE ON " table " BEGIN "     \
+	MARK_DIRTY("old") " " MARK_DIRTY("new") " END;\n"      \
+	"CREATE TRIGGER " table "_ad AFTER DELETE ON " table " BEGIN "     \
+	MARK_DIRTY("old") " END;\n"
+
+static const char schema_v1[] =
+	"CREATE TABLE patients (\n"
+	"  id          INTEGER PRIMARY KEY,\n"
+	"  ipp         TEXT NOT NULL UNIQUE,\n"
+	"  birth_date  INTEGER,\n"
+	"  death_date  INTEGER,\n"
+	"  hold_reason TEXT,\n"
+	"  hold_since  INTEGER\n"
+	");\n"
+	"CREATE TABLE kinds (\n"
+	"  id   INTEGER PRIMARY KEY,\n"
+	"  name TEXT NOT NULL UNIQUE\n"
+	");\n"
+	"CREATE TABLE encounters (\n"
+	"  encounter_id TEXT PRIMARY KEY,\n"
+	"  patient_id   INTEGER NOT NULL REFERENCES patients(id),\n"
+	"  kind_id      INTEGER NOT NULL REFERENCES kinds(id),\n"
+	"  start_date   INTEGER NOT NULL,\n"
+	"  end_date     INTEGER\n"
+	");\n"
+	"CREATE INDEX encounters_by_patient\n"
+	"  ON encounters(patient_id, kind_id, start_date, end_date);\n"
+	"CREATE TABLE transfusions (\n"
+	"  transfusion_id TEXT PRIMARY KEY,\n"
+	"  patient_id     INTEGER NOT NULL REFERENCES patients(id),\n"
+	"  act_date       INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX transfusions_by_patient\n"
+	"  ON transfusions(patient_id, act_date);\n"
+	"CREATE TABLE litigations (\n"
+	"  litigation_id TEXT PRIMARY KEY,\n"
+	"  patient_id    INTEGER NOT NULL REFERENCES patients(id),\n"
+	"  opened_on     INTEGER NOT NULL,\n"
+	"  closed_on     INTEGER,\n"
+	"  reference     TEXT\n"
+	");\n"
+	"CREATE INDEX litigations_by_patient\n"
+	"  ON litigations(patient_id, opened_on, closed_on);\n"
+	"CREATE TABLE batches (\n"
+	"  id         INTEGER PRIMARY KEY,\n"
+	"  created_on INTEGER NOT NULL,\n"
+	"  created_at INTEGER NOT NULL,\n"
+	"  size       INTEGER NOT NULL DEFAULT 0\n"
+	");\n"
+	"CREATE TABLE proposals (\n"
+	"  id           INTEGER PRIMARY KEY,\n"
+	"  patient_id   INTEGER NOT NULL REFERENCES patients(id),\n"
+	"  batch_id     INTEGER NOT NULL REFERENCES batches(id),\n"
+	"  state        TEXT NOT NULL CHECK (state IN ('proposed', 'reviewed',\n"
+	"                 'approved', 'refused', 'visaed', 'kept', 'destroyed',\n"
+	"                 'withdrawn')),\n"
+	"  retain_until INTEGER,\n"
+	"  basis        TEXT,\n"
+	"  created_at   INTEGER NOT NULL,\n"
+	"  updated_at   INTEGER NOT NULL,\n"
+	"  reason       TEXT\n"
+	");\n"
+	"CREATE UNIQUE INDEX proposals_current\n"
+	"  ON proposals(patient_id) WHERE state <> 'withdrawn';\n"
+	"CREATE INDEX proposals_by_batch ON proposals(batch_id);\n"
+	"CREATE INDEX proposals_by_state ON proposals(state);\n"
+	"CREATE TABLE dossiers (\n"
+	"  patient_id   INTEGER PRIMARY KEY REFERENCES patients(id),\n"
+	"  status       INTEGER CHECK (status BETWEEN 0 AND 3),\n"
+	"  retain_until INTEGER,\n"
+	"  basis        TEXT,\n"
+	"  computed_on  INTEGER,\n"
+	"  dirty        INTEGER NOT NULL DEFAULT 1,\n"
+	"  proposal_id  INTEGER REFERENCES proposals(id)\n"
+	");\n"
+	"CREATE INDEX dossiers_by_status ON dossiers(status, retain_until);\n"
+	"CREATE INDEX dossiers_dirty ON dossiers(patient_id) WHERE dirty = 1;\n"
+	"CREATE INDEX dossiers_unproposed ON dossiers(patient_id)\n"
+	"  WHERE status = 1 AND proposal_id IS NULL;\n"
+	"CREATE TABLE meta (\n"
+	"  key   TEXT PRIMARY KEY,\n"
+	"  value TEXT NOT NULL\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TRIGGER patients_ai AFTER INSERT ON patients BEGIN\n"
+	"  INSERT INTO dossiers(patient_id) VALUES (new.id);\n"
+	"END;\n"
+	"CREATE TRIGGER patients_au AFTER UPDATE ON patients BEGIN\n"
+	"  UPDATE dossiers SET dirty = 1 WHERE patient_id = new.id AND dirty = 0;\n"
+	"END;\n"
+	FACT_TRIGGERS("encounters")
+	FACT_TRIGGERS("transfusions")
+	FACT_TRIGGERS("litigations")
+	"CREATE TRIGGER proposals_ai AFTER INSERT ON proposals\n"
+	"  WHEN new.state <> 'withdrawn' BEGIN\n"
+	"  UPDATE dossiers SET proposal_id = new.id\n"
+	"    WHERE patient_id = new.patient_id;\n"
+	"END;\n"
+	"CREATE TRIGGER proposals_withdrawn AFTER UPDATE OF state ON proposals\n"
+	"  WHEN new.state = 'withdrawn' AND old.state <> 'withdrawn' BEGIN\n"
+	"  UPDATE dossiers SET proposal_id = NULL\n"
+	"    WHERE patient_id = new.patient_id AND proposal_id = new.id;\n"
+	"END;\n";
+
+/* migrations[i] takes the schema from version i to version i + 1. */
+static const char *const migrations[] = {
+	schema_v1,
+};
+
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
+		       STORE_SCHEMA_VERSION,
+	       "one migration per schema version");
+
+int store_schema_version(struct store *st, int *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		r = store_fail(st, rc);
+		goto out;
+	}
+	*out = sqlite3_column_int(s, 0);
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+static int exec(struct store *st, const char *sql)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : store_fail(st, rc);
+}
+
+int store_schema_migrate(struct store *st)
+{
+	char sql[64];
+	int r, version;
+
+	r = store_schema_version(st, &version);
+	if (r < 0)
+		return r;
+	if (version == STORE_SCHEMA_VERSION)
+		return 0;
+
+	r = exec(st, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	/* Another process may have migrated while we waited for the lock. */
+	r = store_schema_version(st, &version);
+	if (r < 0)
+		goto fail;
+	if (version > STORE_SCHEMA_VERSION || version < 0) {
+		r = store_error(st, -EPROTO,
+				"database schema version %d, this program "
+				"knows up to %d",
+				version, STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	for (int v = version; v < STORE_SCHEMA_VERSION; v++) {
+		r = exec(st, migrations[v]);
+		if (r < 0)
+			goto fail;
+	}
+	/* A PRAGMA takes no parameter; the value is our own constant. */
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		 STORE_SCHEMA_VERSION);
+	r = exec(st, sql);
+	if (r < 0)
+		goto fail;
+	r = exec(st, "COMMIT");
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}

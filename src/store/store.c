@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The connection: open (WAL, foreign keys, migration) and close, the cache
+ * of prepared statements, error reporting, transactions and the key/value
+ * metadata table.
+ */
+#include "config.h"
+
+#include "store/store_internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUSY_TIMEOUT_MS 5000
+
+int store_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return 0;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_RANGE:
+	case SQLITE_TOOBIG:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+int store_error(struct store *st, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(st->errmsg, sizeof(st->errmsg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int store_fail(struct store *st, int rc)
+{
+	int err = store_errno(rc);
+
+	if (err == 0) /* a row or "done" where the caller expected otherwise */
+		err = -EIO;
+	snprintf(st->errmsg, sizeof(st->errmsg), "%s", sqlite3_errmsg(st->db));
+	return err;
+}
+
+int store_fail_bind(struct store *st)
+{
+	return store_fail(st, sqlite3_errcode(st->db));
+}
+
+int store_stmt(struct store *st, enum store_stmt id, const char *sql,
+	       sqlite3_stmt **out)
+{
+	if (!st->stmt[id]) {
+		int rc = sqlite3_prepare_v3(st->db, sql, -1,
+					    SQLITE_PREPARE_PERSISTENT,
+					    &st->stmt[id], NULL);
+		if (rc != SQLITE_OK) {
+			st->stmt[id] = NULL;
+			return store_fail(st, rc);
+		}
+	}
+	*out = st->stmt[id];
+	return 0;
+}
+
+void store_stmt_done(sqlite3_stmt *s)
+{
+	if (!s)
+		return;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+int store_exec_stmt(struct store *st, enum store_stmt id, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	r = store_stmt(st, id, sql, &s);
+	if (r < 0)
+		return r;
+	rc = sqlite3_step(s);
+	r = rc == SQLITE_DONE ? 0 : store_fail(st, rc);
+	store_stmt_done(s);
+	return r;
+}
+
+int store_savepoint(struct store *st)
+{
+	return store_exec_stmt(st, STMT_SAVEPOINT, "SAVEPOINT store_read");
+}
+
+int store_release(struct store *st)
+{
+	return store_exec_stmt(st, STMT_RELEASE, "RELEASE store_read");
+}
+
+void store_savepoint_abort(struct store *st)
+{
+	/* Keep the first error's message, not the cleanup's. */
+	char keep[sizeof(st->errmsg)];
+
+	memcpy(keep, st->errmsg, sizeof(keep));
+	store_exec_stmt(st, STMT_ROLLBACK_TO, "ROLLBACK TO store_read");
+	store_release(st);
+	memcpy(st->errmsg, keep, sizeof(keep));
+}
+
+/* Run a PRAGMA and copy its first column as text (out may be NULL). */
+static int pragma(struct store *st, const char *sql, char *out, size_t len)
+{
+	sqlite3_stmt *s = NULL;
+	int r = 0, rc;
+
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (out) {
+			const char *t = (const char *)sqlite3_column_text(s, 0);
+			snprintf(out, len, "%s", t ? t : "");
+		}
+	} else if (rc != SQLITE_DONE) {
+		r = store_fail(st, rc);
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+static int open_db(const char *path, int flags, struct store **out)
+{
+	struct store *st;
+	int rc, r;
+
+	if (!path || !out)
+		return -EINVAL;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		int sys = st->db ? sqlite3_system_errno(st->db) : 0;
+
+		r = (rc & 0xff) == SQLITE_CANTOPEN && sys > 0 ? -sys
+							      : store_errno(rc);
+		if (r == 0)
+			r = -EIO;
+		store_close(st);
+		return r;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	st->readonly = (flags & SQLITE_OPEN_READONLY) != 0;
+	*out = st;
+	return 0;
+}
+
+int store_open(const char *path, struct store **out)
+{
+	struct store *st = NULL;
+	char mode[32];
+	int r, version;
+
+	r = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &st);
+	if (r < 0)
+		return r;
+	r = pragma(st, "PRAGMA foreign_keys = ON", NULL, 0);
+	if (r < 0)
+		goto fail;
+	/* Refuse a newer database before changing anything in it. */
+	r = store_schema_version(st, &version);
+	if (r < 0)
+		goto fail;
+	if (version > STORE_SCHEMA_VERSION) {
+		r = -EPROTO;
+		goto fail;
+	}
+	r = pragma(st, "PRAGMA journal_mode = WAL", mode, sizeof(mode));
+	if (r < 0)
+		goto fail;
+	if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0) {
+		r = -EIO;
+		goto fail;
+	}
+	r = pragma(st, "PRAGMA synchronous = NORMAL", NULL, 0);
+	if (r < 0)
+		goto fail;
+	r = store_schema_migrate(st);
+	if (r < 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	store_close(st);
+	return r;
+}
+
+int store_open_readonly(const char *path, struct store **out)
+{
+	struct store *st = NULL;
+	int r, version;
+
+	r = open_db(path, SQLITE_OPEN_READONLY, &st);
+	if (r < 0)
+		return r;
+	r = store_schema_version(st, &version);
+	if (r < 0)
+		goto fail;
+	if (version != STORE_SCHEMA_VERSION) {
+		r = -EPROTO;
+		goto fail;
+	}
+	*out = st;
+	return 0;
+fail:
+	store_close(st);
+	return r;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < STMT__COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st->enc);
+	free(st->tr);
+	free(st->lit);
+	free(st->kind_map);
+	free(st);
+}
+
+const char *store_errmsg(const struct store *st)
+{
+	if (!st)
+		return "no database";
+	return st->errmsg[0] ? st->errmsg : "no error";
+}
+
+int store_begin(struct store *st)
+{
+	return store_exec_stmt(st, STMT_BEGIN, "BEGIN IMMEDIATE");
+}
+
+int store_commit(struct store *st)
+{
+	return store_exec_stmt(st, STMT_COMMIT, "COMMIT");
+}
+
+int store_rollback(struct store *st)
+{
+	/* SQLite may already have rolled back (a full disk, an I/O error). */
+	if (sqlite3_get_autocommit(st->db))
+		return 0;
+	return store_exec_stmt(st, STMT_ROLLBACK, "ROLLBACK");
+}
+
+int store_meta_get(struct store *st, const char *key, char **out)
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	if (!key || !out)
+		return -EINVAL;
+	r = store_stmt(st, STMT_META_GET, "SELECT value FROM meta WHERE key = ?1",
+		       &s);
+	if (r < 0)
+		return r;
+	if (store_bind_text(s, 1, key) != SQLITE_OK) {
+		r = store_fail_bind(st);
+		goto out;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		r = -ENOENT;
+	} else if (rc != SQLITE_ROW) {
+		r = store_fail(st, rc);
+	} else {
+		const char *v = (const char *)sqlite3_column_text(s, 0);
+		char *copy = strdup(v ? v : "");
+
+		if (!copy) {
+			r = -ENOMEM;
+			goto out;
+		}
+		*out = copy;
+	}
+out:
+	store_stmt_done(s);
+	return r;
+}
+
+int store_meta_set(struct store *st, const char *key, const char *value)
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	if (!key || !value)
+		return -EINVAL;
+	r = store_stmt(st, STMT_META_SET,
+		       "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+		       "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+		       &s);
+	if (r < 0)
+		return r;
+	if ((store_bind_text(s, 1, key) | store_bind_text(s, 2, value)) !=
+	    SQLITE_OK) {
+		r = store_fail_bind(st);
+		goto out;
+	}
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		r = store_fail(st, rc);
+out:
+	store_stmt_done(s);
+	return r;
+}

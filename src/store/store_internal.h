@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * What the files of the store share and nobody else sees: the connection
+ * struct with its cache of prepared statements, the error helpers that turn
+ * SQLite codes into negative errno values, and date binding (DATE_NONE is
+ * SQL NULL).
+ */
+#ifndef RETENTIOND_STORE_INTERNAL_H
+#define RETENTIOND_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/*
+ * Every statement the store runs, prepared on first use and kept for the
+ * life of the connection. The SQL text lives next to the code that uses it.
+ */
+enum store_stmt {
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_SAVEPOINT,
+	STMT_RELEASE,
+	STMT_ROLLBACK_TO,
+	STMT_META_GET,
+	STMT_META_SET,
+	/* upsert.c */
+	STMT_PATIENT_ID,
+	STMT_PATIENT_UPSERT,
+	STMT_KIND_ID,
+	STMT_KIND_ADD,
+	STMT_ENCOUNTER_UPSERT,
+	STMT_TRANSFUSION_UPSERT,
+	STMT_LITIGATION_UPSERT,
+	/* recompute.c */
+	STMT_KINDS_ALL,
+	STMT_DIRTY_PAGE,
+	STMT_DUE_PAGE,
+	STMT_ANOMALY_PAGE,
+	STMT_MARK_ALL_DIRTY,
+	STMT_FACTS_PATIENT,
+	STMT_FACTS_ENCOUNTERS,
+	STMT_FACTS_TRANSFUSIONS,
+	STMT_FACTS_LITIGATIONS,
+	STMT_ALL_PATIENTS,
+	STMT_ALL_ENCOUNTERS,
+	STMT_ALL_TRANSFUSIONS,
+	STMT_ALL_LITIGATIONS,
+	STMT_STATE_GET,
+	STMT_STATE_SET,
+	STMT_WITHDRAW,
+	/* proposals.c */
+	STMT_UNPROPOSED_PAGE,
+	STMT_BATCH_ADD,
+	STMT_BATCH_SIZE,
+	STMT_PROPOSAL_ADD,
+	STMT_PROPOSALS_ALL,
+	STMT_PROPOSALS_BY_STATE,
+	/* queries.c */
+	STMT_LOAD_PATIENT,
+	STMT_LOAD_ENCOUNTERS,
+	STMT_LOAD_TRANSFUSIONS,
+	STMT_LOAD_LITIGATIONS,
+	STMT_COUNT_ROWS,
+	STMT_COUNT_STATUS,
+	STMT_COUNT_PROPOSALS,
+	STMT_FORECAST_MONTHS,
+	STMT_FORECAST_EACH,
+	STMT__COUNT
+};
+
+/*
+ * The queries of the nightly scan and of the forecast, here so that the
+ * unit test can check their plans (EXPLAIN QUERY PLAN: an index, never a
+ * scan of dossiers). INDEXED BY makes a lost index an error at prepare
+ * time rather than a silent full scan. Statuses are literals: partial
+ * indexes only match literal terms.
+ */
+#define STORE_SQL_DIRTY_PAGE                                                \
+	"SELECT patient_id FROM dossiers INDEXED BY dossiers_dirty"          \
+	" WHERE dirty = 1 AND patient_id > ?1"                               \
+	" ORDER BY patient_id LIMIT ?2"
+/* Retained, date passed; paged by (retain_until, patient_id). */
+#define STORE_SQL_DUE_PAGE                                                  \
+	"SELECT patient_id, retain_until FROM dossiers"                      \
+	" INDEXED BY dossiers_by_status"                                     \
+	" WHERE status = 0 AND retain_until < ?1"                            \
+	"  AND (retain_until, patient_id) > (?2, ?3)"                        \
+	" ORDER BY retain_until, patient_id LIMIT ?4"
+/* An anomaly has no date (rules.md), so the index is in patient_id order
+ * within it. */
+#define STORE_SQL_ANOMALY_PAGE                                              \
+	"SELECT patient_id FROM dossiers INDEXED BY dossiers_by_status"      \
+	" WHERE status = 3 AND retain_until IS NULL AND patient_id > ?1"     \
+	" ORDER BY patient_id LIMIT ?2"
+/* A dirty dossier's status is stale: it waits for its recompute. */
+#define STORE_SQL_UNPROPOSED_PAGE                                           \
+	"SELECT patient_id, retain_until, basis FROM dossiers"               \
+	" INDEXED BY dossiers_unproposed"                                    \
+	" WHERE status = 1 AND proposal_id IS NULL AND dirty = 0"            \
+	"  AND patient_id > ?1"                                              \
+	" ORDER BY patient_id LIMIT ?2"
+#define STORE_SQL_FORECAST_MONTHS                                           \
+	"SELECT retain_until FROM dossiers INDEXED BY dossiers_by_status"    \
+	" WHERE status = 0 AND retain_until >= ?1 AND retain_until < ?2"     \
+	" ORDER BY retain_until"
+#define STORE_SQL_FORECAST_EACH                                             \
+	"SELECT t.ipp, d.retain_until, d.basis"                              \
+	" FROM dossiers d INDEXED BY dossiers_by_status"                     \
+	" JOIN patients t ON t.id = d.patient_id"                            \
+	" WHERE d.status = 0 AND d.retain_until >= ?1"                       \
+	"  AND d.retain_until < ?2"                                          \
+	" ORDER BY d.retain_until, t.ipp LIMIT ?3"
+
+struct store {
+	sqlite3 *db;
+	bool readonly;
+	sqlite3_stmt *stmt[STMT__COUNT];
+	char errmsg[256];
+
+	/* Scratch of the recompute, grown as needed, reused across dossiers. */
+	struct engine_encounter *enc;
+	size_t enc_cap;
+	struct engine_transfusion *tr;
+	size_t tr_cap;
+	struct engine_litigation *lit;
+	size_t lit_cap;
+	int *kind_map; /* kinds.id -> index in the policy, or -1 */
+	size_t kind_map_len;
+};
+
+/* Rows handled between two checks of a long operation (progress, paging). */
+#define STORE_PAGE 1000
+
+/* Open proposals: withdrawn when their dossier is no longer eligible. */
+#define STORE_OPEN_STATES_SQL "('proposed','reviewed','approved','visaed')"
+
+/*
+ * The cached statement id, preparing it from sql on first use. The caller
+ * resets it with store_stmt_done() before returning.
+ */
+int store_stmt(struct store *st, enum store_stmt id, const char *sql,
+	       sqlite3_stmt **out);
+/* Reset and clear bindings, so no bound pointer outlives the call. NULL ok. */
+void store_stmt_done(sqlite3_stmt *s);
+
+/* Record SQLite's message for rc and return it as a negative errno. */
+int store_fail(struct store *st, int rc);
+/* The same after a bind failed (the code is the connection's last error). */
+int store_fail_bind(struct store *st);
+/* Record a message of our own and return err (a negative errno). */
+int store_error(struct store *st, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Negative errno for a SQLite result code. */
+int store_errno(int rc);
+
+/* Run one statement that returns no rows (BEGIN, SAVEPOINT, ...). */
+int store_exec_stmt(struct store *st, enum store_stmt id, const char *sql);
+
+/* Savepoints make a multi-statement read consistent, in or out of a
+ * caller's transaction. */
+int store_savepoint(struct store *st);
+int store_release(struct store *st);
+void store_savepoint_abort(struct store *st);
+
+static inline int store_bind_date(sqlite3_stmt *s, int i, rd_date d)
+{
+	return d == DATE_NONE ? sqlite3_bind_null(s, i) : sqlite3_bind_int(s, i, d);
+}
+
+static inline rd_date store_column_date(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL
+		       ? DATE_NONE
+		       : (rd_date)sqlite3_column_int(s, i);
+}
+
+static inline int store_bind_text(sqlite3_stmt *s, int i, const char *t)
+{
+	return t ? sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC)
+		 : sqlite3_bind_null(s, i);
+}
+
+/* schema.c: bring a read-write connection to STORE_SCHEMA_VERSION. */
+int store_schema_migrate(struct store *st);
+/* schema.c: PRAGMA user_version. */
+int store_schema_version(struct store *st, int *out);
+
+#endif

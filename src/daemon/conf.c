@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Configuration parsing with inih. Every key is declared in one table with
+ * its parser, so unknown keys, bad values and the legal minimums are
+ * checked in one place, and the error message always has the same shape.
+ */
+#include "config.h"
+
+#include "daemon/conf.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <strings.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+struct parse_state {
+	struct config cfg;
+	char msg[512]; /* first error, without the FILE:LINE prefix */
+	bool failed;
+};
+
+typedef int (*key_parser)(struct parse_state *ps, const char *section,
+			  const char *key, const char *value);
+
+static int fail(struct parse_state *ps, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int fail(struct parse_state *ps, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!ps->failed) {
+		va_start(ap, fmt);
+		vsnprintf(ps->msg, sizeof(ps->msg), fmt, ap);
+		va_end(ap);
+		ps->failed = true;
+	}
+	return 0; /* inih: stop, and report this line */
+}
+
+static int parse_ulong(const char *value, unsigned long min, unsigned long max,
+		       int base, unsigned long *out)
+{
+	char *end;
+
+	if (!*value || !(isdigit((unsigned char)*value)))
+		return -EINVAL;
+	errno = 0;
+	unsigned long v = strtoul(value, &end, base);
+	if (errno || *end)
+		return -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+static int set_string(char **slot, const char *value)
+{
+	char *copy = strdup(value);
+
+	if (!copy)
+		return -ENOMEM;
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+static int p_path(struct parse_state *ps, const char *section, const char *key,
+		  const char *value)
+{
+	char **slot = strcmp(key, "database") == 0 ? &ps->cfg.database
+						     : &ps->cfg.socket;
+
+	(void)section;
+	if (!*value)
+		return fail(ps, "%s: empty path", key);
+	if (strcmp(key, "socket") == 0 && strlen(value) >= 108)
+		return fail(ps, "socket: path longer than 107 bytes (the limit of a Unix socket address)");
+	if (set_string(slot, value) < 0)
+		return fail(ps, "%s: out of memory", key);
+	return 1;
+}
+
+static int p_socket_mode(struct parse_state *ps, const char *section,
+			 const char *key, const char *value)
+{
+	unsigned long v;
+
+	(void)section;
+	if (parse_ulong(value, 0, 0777, 8, &v) < 0)
+		return fail(ps, "%s: '%s' is not an octal mode between 0000 and 0777", key, value);
+	ps->cfg.socket_mode = (mode_t)v;
+	return 1;
+}
+
+static int p_max_connections(struct parse_state *ps, const char *section,
+			     const char *key, const char *value)
+{
+	unsigned long v;
+
+	(void)section;
+	if (parse_ulong(value, 1, 1024, 10, &v) < 0)
+		return fail(ps, "%s: '%s' is not a number between 1 and 1024", key, value);
+	ps->cfg.max_connections = (unsigned)v;
+	return 1;
+}
+
+static int p_name(struct parse_state *ps, const char *section, const char *key,
+		  const char *value)
+{
+	(void)section;
+	if (strlen(value) > 200)
+		return fail(ps, "%s: longer than 200 characters", key);
+	if (set_string(&ps->cfg.name, value) < 0)
+		return fail(ps, "%s: out of memory", key);
+	return 1;
+}
+
+static int p_finess(struct parse_state *ps, const char *section,
+		    const char *key, const char *value)
+{
+	(void)section;
+	/* 9 characters: digits, with 2A/2B for Corsica. */
+	bool ok = strlen(value) == 9;
+	for (size_t i = 0; ok && i < 9; i++)
+		ok = isdigit((unsigned char)value[i]) ||
+		     (i == 1 && (value[i] == 'A' || value[i] == 'B'));
+	if (!ok)
+		return fail(ps, "%s: '%s' is not a FINESS number (9 digits)", key, value);
+	if (set_string(&ps->cfg.finess, value) < 0)
+		return fail(ps, "%s: out of memory", key);
+	return 1;
+}
+
+static int parse_bool(const char *value, bool *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(value, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(value, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int p_public(struct parse_state *ps, const char *section,
+		    const char *key, const char *value)
+{
+	(void)section;
+	if (parse_bool(value, &ps->cfg.is_public) < 0)
+		return fail(ps, "%s: '%s' is not yes or no", key, value);
+	return 1;
+}
+
+static int p_timezone(struct parse_state *ps, const char *section,
+		      const char *key, const char *value)
+{
+	char path[PATH_MAX];
+
+	(void)section;
+	if (!*value || strstr(value, "..") || value[0] == '/')
+		return fail(ps, "%s: '%s' is not a time zone name such as Europe/Paris", key, value);
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", value);
+	if (access(path, R_OK) != 0)
+		return fail(ps, "%s: unknown time zone '%s' (no %s)", key, value, path);
+	if (set_string(&ps->cfg.timezone, value) < 0)
+		return fail(ps, "%s: out of memory", key);
+	return 1;
+}
+
+static int p_policy(struct parse_state *ps, const char *section,
+		    const char *key, const char *value)
+{
+	unsigned long v;
+	int legal = 0;
+
+	(void)section;
+	if (parse_ulong(value, 0, ENGINE_MAX_YEARS, 10, &v) < 0)
+		return fail(ps, "%s: '%s' is not a number of years (at most %d)",
+			    key, value, ENGINE_MAX_YEARS);
+	if (strcmp(key, "general_years") == 0)
+		legal = ENGINE_LEGAL_GENERAL_YEARS;
+	else if (strcmp(key, "minor_age") == 0)
+		legal = ENGINE_LEGAL_MINOR_AGE;
+	else if (strcmp(key, "death_years") == 0)
+		legal = ENGINE_LEGAL_DEATH_YEARS;
+	else
+		legal = ENGINE_LEGAL_TRANSFUSION_YEARS;
+	int rc = engine_policy_set(&ps->cfg.policy, key, (int)v);
+	if (rc == -ERANGE)
+		return fail(ps, "%s = %lu is below the legal minimum of %d (CSP R1112-7: "
+			    "an establishment may lengthen retention, never shorten it)",
+			    key, v, legal);
+	if (rc < 0)
+		return fail(ps, "%s: cannot be set (%s)", key, strerror(-rc));
+	/* Kinds that follow the general duration follow it here too. */
+	return 1;
+}
+
+static int p_kind(struct parse_state *ps, const char *section, const char *key,
+		  const char *value)
+{
+	char buf[64];
+	int years = -1;
+	bool is_stay = false;
+
+	(void)section;
+	if (strlen(value) >= sizeof(buf))
+		return fail(ps, "kind %s: value too long", key);
+	strcpy(buf, value);
+	for (char *save, *tok = strtok_r(buf, " \t", &save); tok;
+	     tok = strtok_r(NULL, " \t", &save)) {
+		unsigned long v;
+		if (strcmp(tok, "stay") == 0) {
+			is_stay = true;
+		} else if (parse_ulong(tok, 0, ENGINE_MAX_YEARS, 10, &v) == 0 &&
+			   years < 0) {
+			years = (int)v;
+		} else {
+			return fail(ps, "kind %s: '%s' is not a number of years or 'stay'",
+				    key, tok);
+		}
+	}
+	int rc = engine_policy_add_kind(&ps->cfg.policy, key, years, is_stay);
+	if (rc == -ERANGE)
+		return fail(ps, "kind %s = %d years is below the legal minimum of %d years "
+			    "(CSP R1112-7)", key, years, ENGINE_LEGAL_GENERAL_YEARS);
+	if (rc == -EINVAL)
+		return fail(ps, "kind '%s': a kind name is 1 to %d characters among a-z, 0-9, _ and -",
+			    key, ENGINE_KIND_NAME_MAX - 1);
+	if (rc == -ENOSPC)
+		return fail(ps, "kind %s: too many kinds (at most %d)", key, ENGINE_MAX_KINDS);
+	if (rc < 0)
+		return fail(ps, "kind %s: %s", key, strerror(-rc));
+	return 1;
+}
+
+static int p_max_errors(struct parse_state *ps, const char *section,
+			const char *key, const char *value)
+{
+	unsigned long v;
+
+	(void)section;
+	if (parse_ulong(value, 1, 10000, 10, &v) < 0)
+		return fail(ps, "%s: '%s' is not a number between 1 and 10000", key, value);
+	ps->cfg.max_errors = (unsigned)v;
+	return 1;
+}
+
+static const char *const role_names[ROLE_COUNT] = {
+	"archivist", "dim", "director", "archives", "admin",
+};
+
+const char *config_role_name(enum config_role r)
+{
+	return r < ROLE_COUNT ? role_names[r] : "?";
+}
+
+static int p_role(struct parse_state *ps, const char *section, const char *key,
+		  const char *value)
+{
+	(void)section;
+	for (int r = 0; r < ROLE_COUNT; r++) {
+		if (strcmp(key, role_names[r]) != 0)
+			continue;
+		if (strlen(value) > 4096)
+			return fail(ps, "%s: list longer than 4096 characters", key);
+		if (set_string(&ps->cfg.roles[r], value) < 0)
+			return fail(ps, "%s: out of memory", key);
+		ps->cfg.roles_set = true;
+		return 1;
+	}
+	return fail(ps, "unknown role '%s' in section [roles] (roles: archivist, dim, "
+		    "director, archives, admin)", key);
+}
+
+struct key_def {
+	const char *section;
+	const char *key; /* NULL: any key of the section */
+	key_parser parse;
+};
+
+static const struct key_def keys[] = {
+	{"daemon", "database", p_path},
+	{"daemon", "socket", p_path},
+	{"daemon", "socket_mode", p_socket_mode},
+	{"daemon", "max_connections", p_max_connections},
+	{"establishment", "name", p_name},
+	{"establishment", "finess", p_finess},
+	{"establishment", "public", p_public},
+	{"establishment", "timezone", p_timezone},
+	{"policy", "general_years", p_policy},
+	{"policy", "minor_age", p_policy},
+	{"policy", "death_years", p_policy},
+	{"policy", "transfusion_years", p_policy},
+	{"kinds", NULL, p_kind},
+	{"import", "max_errors", p_max_errors},
+	{"roles", NULL, p_role},
+};
+
+static int handler(void *user, const char *section, const char *key,
+		   const char *value)
+{
+	struct parse_state *ps = user;
+	bool section_known = false;
+
+	if (ps->failed)
+		return 0;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(section, keys[i].section) != 0)
+			continue;
+		section_known = true;
+		if (keys[i].key && strcmp(key, keys[i].key) != 0)
+			continue;
+		return keys[i].parse(ps, section, key, value);
+	}
+	if (!*section)
+		return fail(ps, "key '%s' outside any section", key);
+	if (!section_known)
+		return fail(ps, "unknown section [%s]", section);
+	return fail(ps, "unknown key '%s' in section [%s]", key, section);
+}
+
+int config_init_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->database = strdup(CONFIG_DEFAULT_DATABASE);
+	cfg->socket = strdup(CONFIG_DEFAULT_SOCKET);
+	cfg->name = strdup("Établissement");
+	cfg->finess = strdup("000000000");
+	if (!cfg->database || !cfg->socket || !cfg->name || !cfg->finess) {
+		config_fini(cfg);
+		return -ENOMEM;
+	}
+	cfg->socket_mode = 0660;
+	cfg->max_connections = 64;
+	cfg->is_public = true;
+	cfg->max_errors = 100;
+	engine_policy_init(&cfg->policy);
+	return 0;
+}
+
+static void move_config(struct config *dst, struct config *src)
+{
+	config_fini(dst);
+	*dst = *src;
+	memset(src, 0, sizeof(*src));
+}
+
+static int copy_config(struct config *dst, const struct config *src)
+{
+	*dst = *src;
+	dst->path = NULL;
+	dst->database = src->database ? strdup(src->database) : NULL;
+	dst->socket = src->socket ? strdup(src->socket) : NULL;
+	dst->name = src->name ? strdup(src->name) : NULL;
+	dst->finess = src->finess ? strdup(src->finess) : NULL;
+	dst->timezone = src->timezone ? strdup(src->timezone) : NULL;
+	for (int r = 0; r < ROLE_COUNT; r++)
+		dst->roles[r] = src->roles[r] ? strdup(src->roles[r]) : NULL;
+	return 0;
+}
+
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	struct parse_state ps;
+
+	memset(&ps, 0, sizeof(ps));
+	copy_config(&ps.cfg, cfg);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		int e = errno;
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
+		config_fini(&ps.cfg);
+		return -e;
+	}
+	int line = ini_parse_file(f, handler, &ps);
+	fclose(f);
+	if (line != 0 || ps.failed) {
+		if (line > 0 && ps.failed)
+			snprintf(err, errlen, "%s:%d: %s", path, line, ps.msg);
+		else if (line > 0)
+			snprintf(err, errlen, "%s:%d: syntax error (expected [section] or key = value)",
+				 path, line);
+		else
+			snprintf(err, errlen, "%s: cannot be read", path);
+		config_fini(&ps.cfg);
+		return -EINVAL;
+	}
+	ps.cfg.path = strdup(path);
+	move_config(cfg, &ps.cfg);
+	return 0;
+}
+
+void config_fini(struct config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->path);
+	free(cfg->database);
+	free(cfg->socket);
+	free(cfg->name);
+	free(cfg->finess);
+	free(cfg->timezone);
+	for (int r = 0; r < ROLE_COUNT; r++)
+		free(cfg->roles[r]);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void config_policy_fingerprint(const struct config *cfg, char *out,
+			       size_t outlen)
+{
+	const struct engine_policy *p = &cfg->policy;
+	size_t n = (size_t)snprintf(out, outlen, "g%d m%d d%d t%d",
+				    p->general_years, p->minor_age,
+				    p->death_years, p->transfusion_years);
+
+	for (size_t i = 0; i < p->n_kinds && n < outlen; i++)
+		n += (size_t)snprintf(out + n, outlen - n, " %s:%d%s",
+				      p->kinds[i].name,
+				      engine_policy_kind_years(p, (int)i),
+				      p->kinds[i].is_stay ? "s" : "");
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * retentiond.conf: a typed table of sections and keys with their defaults
+ * and ranges (in the manner of Knot DNS's schema). Parsing is all or
+ * nothing: the first error names the file, line and key, and the caller's
+ * configuration is left untouched.
+ */
+#ifndef RETENTIOND_DAEMON_CONF_H
+#define RETENTIOND_DAEMON_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "engine/engine.h"
+
+#define CONFIG_DEFAULT_PATH SYSCONFDIR "/retentiond/retentiond.conf"
+#define CONFIG_DEFAULT_DATABASE LOCALSTATEDIR "/lib/retentiond/retention.db"
+#define CONFIG_DEFAULT_SOCKET RUNSTATEDIR "/retentiond/retentiond.sock"
+
+enum config_role {
+	ROLE_ARCHIVIST,
+	ROLE_DIM,
+	ROLE_DIRECTOR,
+	ROLE_ARCHIVES,
+	ROLE_ADMIN,
+	ROLE_COUNT,
+};
+
+struct config {
+	char *path; /* file read, or NULL for the embedded defaults */
+	/* [daemon] */
+	char *database;
+	char *socket;
+	mode_t socket_mode;
+	unsigned max_connections;
+	/* [establishment] */
+	char *name;
+	char *finess;
+	bool is_public;
+	char *timezone; /* NULL: the system's */
+	/* [policy] and [kinds] */
+	struct engine_policy policy;
+	/* [import] */
+	unsigned max_errors;
+	/* [roles]: comma-separated users and @groups, as written */
+	char *roles[ROLE_COUNT];
+	bool roles_set;
+};
+
+/* The embedded defaults (what runs without a configuration file). */
+int config_init_defaults(struct config *cfg);
+
+/*
+ * Read path over the defaults. On error returns a negative errno, leaves
+ * *cfg untouched and writes one sentence into err: "FILE:LINE: ...".
+ */
+int config_load(const char *path, struct config *cfg, char *err,
+		size_t errlen);
+
+void config_fini(struct config *cfg);
+
+const char *config_role_name(enum config_role r);
+
+/* A stable digest of what changes computed results (the policy), so the
+ * daemon knows when every dossier must be recomputed. */
+void config_policy_fingerprint(const struct config *cfg, char *out,
+			       size_t outlen);
+
+#endif
