@@ -289,7 +289,10 @@ Test(suspend_eval, chained_and_too_late)
 	fx_litigation(&x, "2021-03-26", "2021-03-30"); /* after 2021-03-25 */
 	fx_litigation(&x, "2021-01-01", "2021-01-10");
 	fx_litigation(&x, "2010-01-01", "2010-12-31");
-	FX_BOUNDARY(&x, "2021-03-25", ENGINE_RULE_GENERAL_20Y);
+	fx_eval(&x);
+	FX_EXPECT(&x, ENGINE_ELIGIBLE, "2021-03-25", ENGINE_RULE_GENERAL_20Y);
+	cr_assert_eq(FX_NEED_STEP(&x, ENGINE_RULE_GENERAL_20Y)->suspended_days,
+		     375);
 }
 
 Test(suspend_eval, closed_after_the_date_opened_after_it)
@@ -497,6 +500,28 @@ Test(suspend_eval, minor_clock_suspended)
 	m = FX_NEED_STEP(&x, ENGINE_RULE_MINOR_28);
 	FX_ASSERT_DATE(m->base_until, D("2028-03-15"));
 	cr_assert_eq(m->suspended_days, 10);
+}
+
+Test(suspend_eval, minor_clock_counts_from_the_last_encounter)
+{
+	struct fx x;
+	const struct engine_step *m;
+
+	/* A litigation between an early and the last encounter of a child
+	 * falls before the clock's start: not counted. */
+	fx_init(&x);
+	fx_born(&x, "2000-03-15");
+	fx_consult(&x, "2001-01-01");
+	fx_consult(&x, "2008-03-14");
+	fx_litigation(&x, "2005-01-01", "2005-01-10");
+	fx_today(&x, "2029-01-01");
+	FX_BOUNDARY(&x, "2028-03-15", ENGINE_RULE_MINOR_28);
+	fx_eval(&x);
+	m = FX_NEED_STEP(&x, ENGINE_RULE_MINOR_28);
+	FX_ASSERT_DATE(m->start, D("2008-03-14"));
+	cr_assert_eq(m->suspended_days, 0);
+	FX_ASSERT_DATE(FX_NEED_STEP(&x, ENGINE_RULE_GENERAL_20Y)->until,
+		       D("2028-03-14"));
 }
 
 Test(suspend_eval, litigation_opening_on_the_28th_birthday)
