@@ -8,7 +8,6 @@
 #include "common/date.h"
 
 #include <errno.h>
-#include <stdio.h>
 
 bool date_is_leap(int year)
 {
@@ -95,7 +94,20 @@ char *date_format(rd_date d, char buf[DATE_STRLEN])
 		return buf;
 	}
 	date_to_ymd(d, &y, &m, &dd);
-	snprintf(buf, DATE_STRLEN, "%04d-%02d-%02d", y % 10000, m, dd);
+	/* Written digit by digit: the ranges are known, and the compiler
+	 * cannot prove them for a printf into 11 bytes. */
+	const unsigned uy = (unsigned)(y < 0 ? 0 : y % 10000);
+	buf[0] = (char)('0' + uy / 1000);
+	buf[1] = (char)('0' + uy / 100 % 10);
+	buf[2] = (char)('0' + uy / 10 % 10);
+	buf[3] = (char)('0' + uy % 10);
+	buf[4] = '-';
+	buf[5] = (char)('0' + m / 10);
+	buf[6] = (char)('0' + m % 10);
+	buf[7] = '-';
+	buf[8] = (char)('0' + dd / 10);
+	buf[9] = (char)('0' + dd % 10);
+	buf[10] = '\0';
 	return buf;
 }
 

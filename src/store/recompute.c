@@ -458,9 +458,12 @@ static int read_page(struct store *st, sqlite3_stmt *s, int64_t *ids,
 			*last_until = store_column_date(s, 1);
 		i++;
 	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		rc = store_fail(st, rc);
+		store_stmt_done(s);
+		return rc;
+	}
 	store_stmt_done(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return store_fail(st, rc);
 	*n = i;
 	return 0;
 }

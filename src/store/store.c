@@ -15,6 +15,8 @@
 #include <string.h>
 
 #define BUSY_TIMEOUT_MS 5000
+/* Imports and scans walk indexes far larger than SQLite's 2 MiB default. */
+#define CACHE_SIZE_PRAGMA "PRAGMA cache_size = -65536" /* KiB */
 
 int store_errno(int rc)
 {
@@ -200,6 +202,9 @@ int store_open(const char *path, struct store **out)
 		goto fail;
 	}
 	r = pragma(st, "PRAGMA synchronous = NORMAL", NULL, 0);
+	if (r < 0)
+		goto fail;
+	r = pragma(st, CACHE_SIZE_PRAGMA, NULL, 0);
 	if (r < 0)
 		goto fail;
 	r = store_schema_migrate(st);

@@ -168,7 +168,12 @@ struct store_proposal {
 	int64_t created_at; /* unix time */
 	const char *reason; /* why withdrawn, or NULL */
 };
-/* Return non-zero to stop (that value is returned). */
+/*
+ * Return non-zero to stop (that value is returned). The strings are valid
+ * during the call only. Callbacks of the *_each functions run while their
+ * query is open: they may call other store functions, but not start the
+ * same iteration again on this store.
+ */
 typedef int (*store_proposal_fn)(void *ctx, const struct store_proposal *p);
 
 /* Proposals by id, all or those in state (NULL: all); at most limit (0: no

@@ -287,7 +287,9 @@ static void gen_dossier(struct fx *x, struct rng *g, bool allow_open)
 	gen_policy(x, g);
 	if (rng_chance(g, 1, 2))
 		x->today = (rd_date)rng_range(g, D("1995-01-01"), D("2070-12-31"));
-	x->birth = rng_date(g, date_add_years(x->today, -100), x->today);
+	/* A third of the patients are young: the minor rule matters. */
+	x->birth = rng_date(g, date_add_years(x->today, rng_chance(g, 1, 3) ? -20 : -100),
+			    x->today);
 
 	size_t n = (size_t)rng_range(g, 1, 4);
 	for (size_t i = 0; i < n; i++) {
@@ -325,7 +327,7 @@ static void gen_dossier(struct fx *x, struct rng *g, bool allow_open)
 	size_t nt = (size_t)rng_range(g, 0, 3) == 3 ? 2 : (size_t)rng_range(g, 0, 1);
 	for (size_t i = 0; i < nt; i++)
 		fx_add_transfusion(x, rng_date(g, x->birth, fact_limit(x)));
-	size_t nl = (size_t)rng_range(g, 0, 2);
+	size_t nl = (size_t)rng_range(g, 0, 3);
 	for (size_t i = 0; i < nl; i++) {
 		rd_date o = rng_date(g, x->birth, x->today);
 		rd_date c = min_date(x->today,
@@ -386,7 +388,7 @@ Test(props, matches_an_independent_reading_of_the_rules)
 	struct rng g = {SEED};
 	struct fx x;
 	char fb[FX_DUMP], rb[FX_DUMP], a[DATE_STRLEN];
-	int dated = 0, bad = 0;
+	int dated = 0, bad = 0, early = 0;
 
 	for (int it = 0; it < N_DOSSIERS; it++) {
 		gen_dossier(&x, &g, true);
@@ -406,15 +408,23 @@ Test(props, matches_an_independent_reading_of_the_rules)
 		if (x.r.retain_until == o.until && x.r.basis == o.rule)
 			continue;
 		/* Go on, to show a few more cases, then fail. */
-		if (bad++ < 6)
+		if (x.r.retain_until < o.until) {
+			if (early++ < 6)
+				cr_log_error("EARLIER THAN THE LAW: expected retain_until %s by %s\n" CTX_FMT,
+					     fx_fmt(o.until, a),
+					     fx_rule_str((int)o.rule),
+					     CTX_ARGS(&x, it));
+		} else if (bad++ < 6) {
 			cr_log_error("expected retain_until %s by %s\n" CTX_FMT,
 				     fx_fmt(o.until, a), fx_rule_str((int)o.rule),
 				     CTX_ARGS(&x, it));
+		}
 	}
 	cr_log_info("%d dated dossiers of %d", dated, N_DOSSIERS);
 	cr_assert_gt(dated, N_DOSSIERS / 2);
-	cr_assert_eq(bad, 0, "%d of %d dated dossiers differ from rules.md (first ones logged above)",
-		     bad, dated);
+	cr_assert(early == 0 && bad == 0,
+		  "of %d dated dossiers, %d get a date earlier than rules.md and %d a later date or another governing rule (first ones logged above)",
+		  dated, early, bad);
 }
 
 Test(props, status_date_and_governing_step_agree)
@@ -503,7 +513,7 @@ Test(props, later_encounter_never_earlier_except_death_rule)
 	struct rng g = {SEED ^ 3};
 	struct fx x, y;
 	char fb[FX_DUMP], rb[FX_DUMP], fb0[FX_DUMP], rb0[FX_DUMP];
-	int exceptions = 0, compared = 0;
+	int exceptions = 0, compared = 0, after_other = 0;
 
 	for (int it = 0; it < N_DOSSIERS; it++) {
 		gen_dossier(&x, &g, false);
@@ -545,9 +555,19 @@ Test(props, later_encounter_never_earlier_except_death_rule)
 			  "a later encounter made retain_until earlier outside the death-rule exception\n"
 			  "  before: %s\n  before: %s\nafter: " CTX_FMT,
 			  fb0, rb0, CTX_ARGS(&y, it));
+		/*
+		 * Usually the death rule governs after; a transfusion or kind
+		 * clock later than the death clock may govern instead (the
+		 * decrease still comes from the death rule replacing rule 1
+		 * or 2), so this is counted, not asserted.
+		 */
+		const struct engine_step *g1 = fx_governing(&y.r);
+
+		if (g1 != NULL && g1->rule != ENGINE_RULE_DEATH_10Y)
+			after_other++;
 	}
-	cr_log_info("%d comparisons, %d documented exceptions", compared,
-		    exceptions);
+	cr_log_info("%d comparisons, %d documented exceptions (%d governed by an older clock after)",
+		    compared, exceptions, after_other);
 	cr_assert_gt(compared, N_DOSSIERS / 2);
 }
 

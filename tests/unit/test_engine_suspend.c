@@ -524,6 +524,23 @@ Test(suspend_eval, minor_clock_counts_from_the_last_encounter)
 		       D("2028-03-14"));
 }
 
+Test(suspend_eval, child_general_clock_counts_from_the_last_encounter)
+{
+	struct fx x;
+
+	/* Last encounter after the 8th birthday (2008-03-15): rule 1 alone,
+	 * 2028-03-16; the 2002 litigation precedes the clock's start. */
+	fx_init(&x);
+	fx_born(&x, "2000-03-15");
+	fx_consult(&x, "2001-01-01");
+	fx_consult(&x, "2008-03-16");
+	fx_litigation(&x, "2002-01-01", "2002-12-31");
+	fx_today(&x, "2029-01-01");
+	FX_BOUNDARY(&x, "2028-03-16", ENGINE_RULE_GENERAL_20Y);
+	fx_eval(&x);
+	cr_assert_eq(fx_count(&x.r, ENGINE_RULE_MINOR_28), 0);
+}
+
 Test(suspend_eval, litigation_opening_on_the_28th_birthday)
 {
 	struct fx x;

@@ -510,6 +510,39 @@ Test(store, recompute_due_picks_passed_dates)
 	cr_assert_eq(status_of("LATER"), ENGINE_RETAINED);
 }
 
+/* More than a page of due dossiers, many sharing a date, and of anomalies:
+ * each is evaluated once. */
+Test(store, recompute_due_pages)
+{
+	struct store_recompute_stats s = {0};
+	char ipp[32], id[32];
+	rd_date day = D("2006-05-02");
+
+	cr_assert_eq(store_begin(st), 0);
+	for (int i = 0; i < 2300; i++) {
+		snprintf(ipp, sizeof(ipp), "P%05d", i);
+		snprintf(id, sizeof(id), "E%05d", i);
+		patient(ipp, "1950-01-01", NULL);
+		if (i < 1200) /* the others have no encounter: anomalies */
+			cr_assert_eq(store_upsert_encounter(st, id, ipp,
+							    "consultation",
+							    day + i % 3,
+							    DATE_NONE),
+				     1);
+	}
+	cr_assert_eq(store_commit(st), 0);
+	recompute_dirty(D("2026-01-01"));
+
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_recompute_due(st, &pol, TODAY, NULL, NULL, &s), 0,
+		     "%s", store_errmsg(st));
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(s.recomputed, 2300);
+	cr_assert_eq(s.changed, 1200);
+	cr_assert_eq(raw_int("SELECT count(*) FROM dossiers WHERE status = 1"),
+		     1200);
+}
+
 static bool count_progress(void *ctx, size_t done)
 {
 	size_t *calls = ctx;
