@@ -81,20 +81,57 @@ static rd_date legal_until(const struct engine_result *r)
 	return best;
 }
 
-static void note(const struct engine_policy *p, const struct engine_result *r,
-		 const struct engine_step *s, char *buf, size_t len)
+/* End of the last encounter. Only called for dated results, where no
+ * encounter is open: a missing end means a one-day encounter. */
+static rd_date last_encounter(const struct engine_facts *f)
+{
+	rd_date last = DATE_NONE;
+
+	for (size_t i = 0; i < f->n_encounters; i++) {
+		const struct engine_encounter *e = &f->encounters[i];
+		const rd_date end = e->end != DATE_NONE ? e->end : e->start;
+		if (end > last)
+			last = end;
+	}
+	return last;
+}
+
+/* The general and minor clocks start at some encounter: the last one
+ * unless an earlier one's clock, suspended by litigation, ends later. */
+static int clock_origin(const struct engine_facts *f, const struct engine_step *s,
+			char *buf, size_t len)
 {
 	char a[DATE_STRLEN], b[DATE_STRLEN];
+	const rd_date last = last_encounter(f);
+
+	if (s->start == last)
+		return snprintf(buf, len, "the last encounter, which ended on %s",
+				date_format(s->start, a));
+	return snprintf(buf, len,
+			"the encounter that ended on %s (each encounter starts a clock; "
+			"this one, suspended by litigation, ends after that of the last "
+			"encounter, which ended on %s)",
+			date_format(s->start, a), date_format(last, b));
+}
+
+static void note(const struct engine_policy *p, const struct engine_facts *f,
+		 const struct engine_result *r, const struct engine_step *s, char *buf,
+		 size_t len)
+{
+	char a[DATE_STRLEN], b[DATE_STRLEN], origin[320];
 
 	switch (s->rule) {
 	case ENGINE_RULE_GENERAL_20Y:
-		snprintf(buf, len, "%d years after the last encounter, which ended on %s%s",
-			 s->years, date_format(s->start, a),
+		clock_origin(f, s, origin, sizeof(origin));
+		snprintf(buf, len, "%d years after %s%s", s->years, origin,
 			 s->superseded ? "; replaced by the death rule" : "");
 		break;
 	case ENGINE_RULE_MINOR_28:
-		snprintf(buf, len, "until the %dth birthday, later than the general date%s",
-			 p->minor_age, s->superseded ? "; replaced by the death rule" : "");
+		clock_origin(f, s, origin, sizeof(origin));
+		snprintf(buf, len,
+			 "until the %dth birthday (%s), later than %d years after %s%s",
+			 p->minor_age, date_format(s->base_until, b), p->general_years,
+			 origin, s->superseded ? "; replaced by the death rule" : "");
 		break;
 	case ENGINE_RULE_DEATH_10Y:
 		snprintf(buf, len,
@@ -142,10 +179,10 @@ static void note(const struct engine_policy *p, const struct engine_result *r,
 	}
 }
 
-json_t *render_step(const struct engine_policy *p, const struct engine_result *r,
-		    const struct engine_step *s)
+json_t *render_step(const struct engine_policy *p, const struct engine_facts *f,
+		    const struct engine_result *r, const struct engine_step *s)
 {
-	char text[512];
+	char text[768];
 	json_t *o = json_object();
 
 	if (!o)
@@ -183,7 +220,7 @@ json_t *render_step(const struct engine_policy *p, const struct engine_result *r
 		json_object_set_new(o, s->rule == ENGINE_RULE_DIRECTOR_HOLD ? "reason" : "ref",
 				    ref ? ref : json_null());
 	}
-	note(p, r, s, text, sizeof(text));
+	note(p, f, r, s, text, sizeof(text));
 	json_object_set_new(o, "note", json_string(text));
 	return o;
 }
@@ -210,7 +247,7 @@ json_t *render_explain(const struct engine_policy *p,
 	json_object_set_new(o, "basis", json_string(engine_rule_name(r->basis)));
 	json_object_set_new(o, "today", render_date(today));
 	for (size_t i = 0; i < r->n_steps; i++) {
-		json_t *s = render_step(p, r, &r->steps[i]);
+		json_t *s = render_step(p, &d->facts, r, &r->steps[i]);
 		if (s)
 			json_array_append_new(rules, s);
 	}

@@ -14,8 +14,8 @@
 json_t *render_date(rd_date d);
 
 /* One step of an explanation (rule, dates, citation, note). */
-json_t *render_step(const struct engine_policy *p, const struct engine_result *r,
-		    const struct engine_step *s);
+json_t *render_step(const struct engine_policy *p, const struct engine_facts *f,
+		    const struct engine_result *r, const struct engine_step *s);
 
 /* The whole `explain` object for dossier d evaluated into r on today. */
 json_t *render_explain(const struct engine_policy *p,

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # The daemon starts, answers status, and stops cleanly on SIGTERM; the CLI's exit codes.
+# shellcheck source=lib.sh
 . "${TESTS_SRCDIR:?TESTS_SRCDIR must name the source tests directory}/integration/lib.sh" || exit 1
 
 # A minimal configuration: only where the database and the socket are.
@@ -37,7 +38,6 @@ expect_exit 2 "an unknown command exits 2" ctl frobnicate
 expect_exit 2 "no command exits 2" ctl
 expect_exit 2 "status with an argument exits 2" ctl status extra
 
-pid=$DPID
 if stop_daemon; then
 	ok "SIGTERM stops the daemon (${STOP_MS} ms)"
 else

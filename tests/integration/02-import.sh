@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # CSV import of the four kinds (files and stdin): counts, idempotence, upserts.
+# shellcheck source=lib.sh
 . "${TESTS_SRCDIR:?TESTS_SRCDIR must name the source tests directory}/integration/lib.sh" || exit 1
 need sqlite3 sha256sum
 

@@ -155,13 +155,13 @@ ctl() {
 # start_daemon [CONF]: start retentiond in the background (pid in DPID,
 # its standard error in DLOG) and wait up to 10 s until status answers.
 start_daemon() {
-	local conf=${1:-$CONF} i
+	local conf=${1:-$CONF}
 	DAEMON_N=$((DAEMON_N + 1))
 	DLOG="$SCRATCH/daemon.$DAEMON_N.log"
 	RETENTIOND_TODAY=$TODAY "$RETENTIOND" --config "$conf" >"$DLOG" 2>&1 &
 	DPID=$!
 	DAEMON_PIDS="$DAEMON_PIDS $DPID"
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		if ! kill -0 "$DPID" 2>/dev/null; then
 			local st=0
 			wait "$DPID" || st=$?
@@ -195,7 +195,8 @@ wait_exit() {
 		fi
 		sleep 0.05
 	done
-	wait "$pid"
+	# (braces: no "Killed" notice from the shell in the log)
+	{ wait "$pid"; } 2>/dev/null
 	EXIT_STATUS=$?
 	return 0
 }
@@ -322,7 +323,9 @@ import_examples() {
 
 # gen_population N: a generated population in $SCRATCH/gen (gendemo).
 gen_population() {
-	[ -n "$GENDEMO" ] && [ -x "$GENDEMO" ] || bail "GENDEMO must name the built gendemo"
+	if [ -z "$GENDEMO" ] || [ ! -x "$GENDEMO" ]; then
+		bail "GENDEMO must name the built gendemo"
+	fi
 	mkdir -p "$SCRATCH/gen"
 	"$GENDEMO" "$SCRATCH/gen" "$1" 7 "$TODAY" || bail "gendemo failed"
 }

@@ -525,6 +525,25 @@ Test(feb29, death_one_day_less_than_10_years_after_a_29feb_encounter)
 	FX_BOUNDARY(&x, "2024-02-27", ENGINE_RULE_DEATH_10Y);
 }
 
+Test(feb29, later_encounter_shortens_an_adult_by_one_day)
+{
+	struct fx x;
+
+	/*
+	 * The documented non-monotonicity, for an adult with the legal
+	 * durations: the death 2014-02-28 is exactly 10 years after
+	 * 2004-02-29 (2024-02-29 by rule 1); a consultation on the day of
+	 * death brings rule 3 in: 2014-02-28 + 10 years = 2024-02-28.
+	 */
+	adult(&x);
+	fx_consult(&x, "2004-02-29");
+	fx_died(&x, "2014-02-28");
+	fx_eval(&x);
+	FX_EXPECT(&x, ENGINE_ELIGIBLE, "2024-02-29", ENGINE_RULE_GENERAL_20Y);
+	fx_consult(&x, "2014-02-28");
+	FX_BOUNDARY(&x, "2024-02-28", ENGINE_RULE_DEATH_10Y);
+}
+
 /* ------------------------------------------------------------ ongoing stay */
 
 Test(ongoing, stay_without_end)
@@ -567,6 +586,19 @@ Test(ongoing, one_step_per_open_stay)
 	fx_eval(&x);
 	FX_EXPECT(&x, ENGINE_RETAINED, NULL, ENGINE_RULE_ONGOING_STAY);
 	cr_assert_eq(fx_count(&x.r, ENGINE_RULE_ONGOING_STAY), 2);
+}
+
+Test(ongoing, many_open_stays_fit_the_step_table)
+{
+	struct fx x;
+
+	adult(&x);
+	for (int i = 0; i < 40; i++)
+		fx_add_enc(&x, ENGINE_KIND_STAY,
+			   date_add_days(D("2026-10-01"), i), DATE_NONE);
+	fx_eval(&x);
+	FX_EXPECT(&x, ENGINE_RETAINED, NULL, ENGINE_RULE_ONGOING_STAY);
+	cr_assert_leq(x.r.n_steps, (size_t)ENGINE_MAX_STEPS);
 }
 
 Test(ongoing, beats_a_later_transfusion_date)
@@ -617,6 +649,9 @@ Test(hold, director_hold_on_an_expired_dossier)
 	h = FX_NEED_STEP(&x, ENGINE_RULE_DIRECTOR_HOLD);
 	cr_assert(h->ref != NULL && strcmp(h->ref, "audit 2026") == 0,
 		  "ref is the reason");
+	/* The clocks stay listed, none governing, for the archivist. */
+	FX_ASSERT_DATE(FX_NEED_STEP(&x, ENGINE_RULE_GENERAL_20Y)->until,
+		       D("2020-03-15"));
 }
 
 Test(hold, director_hold_on_a_retained_dossier)

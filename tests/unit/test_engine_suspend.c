@@ -218,6 +218,22 @@ Test(suspend, litigation_covering_the_whole_clock)
 	CHECK_SUSPEND(l, "2040-01-01", S);
 }
 
+Test(suspend, many_litigations)
+{
+	/* 300 one-day litigations, every 10 days from 2001-01-01, given in
+	 * reverse order: 300 days. */
+	static struct engine_litigation l[300];
+	rd_date fc = 0;
+
+	for (int i = 0; i < 300; i++) {
+		l[299 - i].opened = date_add_days(D("2001-01-01"), 10 * i);
+		l[299 - i].closed = l[299 - i].opened;
+	}
+	FX_ASSERT_DATE(engine_suspend(D(S), D(U), l, 300, &fc),
+		       D("2021-01-09"));
+	FX_ASSERT_DATE(fc, D("2001-01-01"));
+}
+
 /* ------------------------------------------------------------ evaluate */
 
 static void adult_2000(struct fx *x)
@@ -376,6 +392,31 @@ Test(suspend_eval, one_step_per_open_litigation)
 	cr_assert_eq(open, (size_t)2);
 }
 
+Test(suspend_eval, many_open_litigations_fit_the_step_table)
+{
+	struct fx x;
+
+	adult_2000(&x);
+	for (int i = 0; i < 40; i++)
+		fx_add_litigation(&x, date_add_days(D("2020-01-01"), i),
+				  DATE_NONE);
+	fx_eval(&x);
+	FX_EXPECT(&x, ENGINE_HELD, NULL, ENGINE_RULE_LITIGATION_SUSPENSION);
+	cr_assert_leq(x.r.n_steps, (size_t)ENGINE_MAX_STEPS);
+}
+
+Test(suspend_eval, many_closed_litigations)
+{
+	struct fx x;
+
+	/* 60 one-day litigations after the discharge: 60 days. */
+	adult_2000(&x);
+	for (int i = 0; i < 60; i++)
+		fx_add_litigation(&x, date_add_days(D("2010-01-01"), 7 * i),
+				  date_add_days(D("2010-01-01"), 7 * i));
+	FX_BOUNDARY(&x, "2020-05-14", ENGINE_RULE_GENERAL_20Y);
+}
+
 Test(suspend_eval, closing_the_litigation_gives_the_date)
 {
 	struct fx x;
@@ -502,18 +543,39 @@ Test(suspend_eval, minor_clock_suspended)
 	cr_assert_eq(m->suspended_days, 10);
 }
 
-Test(suspend_eval, minor_clock_counts_from_the_last_encounter)
+Test(suspend_eval, minor_clock_keeps_the_suspension_of_an_earlier_encounter)
 {
 	struct fx x;
 	const struct engine_step *m;
 
-	/* A litigation between an early and the last encounter of a child
-	 * falls before the clock's start: not counted. */
+	/* doc/engine.md: the 2005 litigation suspended the clock started by
+	 * the 2001 encounter; the 2008 encounter does not take those ten days
+	 * back (counted from 2008 alone the date would be 2028-03-15). */
 	fx_init(&x);
 	fx_born(&x, "2000-03-15");
 	fx_consult(&x, "2001-01-01");
 	fx_consult(&x, "2008-03-14");
 	fx_litigation(&x, "2005-01-01", "2005-01-10");
+	fx_today(&x, "2029-01-01");
+	FX_BOUNDARY(&x, "2028-03-25", ENGINE_RULE_MINOR_28);
+	fx_eval(&x);
+	m = FX_NEED_STEP(&x, ENGINE_RULE_MINOR_28);
+	FX_ASSERT_DATE(m->start, D("2001-01-01"));
+	FX_ASSERT_DATE(m->base_until, D("2028-03-15"));
+	cr_assert_eq(m->suspended_days, 10);
+}
+
+Test(suspend_eval, minor_clock_without_litigation_counts_from_the_last_encounter)
+{
+	struct fx x;
+	const struct engine_step *m;
+
+	/* Without litigation every clock of a child ends on the birthday:
+	 * the latest encounter is the one shown. */
+	fx_init(&x);
+	fx_born(&x, "2000-03-15");
+	fx_consult(&x, "2001-01-01");
+	fx_consult(&x, "2008-03-14");
 	fx_today(&x, "2029-01-01");
 	FX_BOUNDARY(&x, "2028-03-15", ENGINE_RULE_MINOR_28);
 	fx_eval(&x);
@@ -524,21 +586,38 @@ Test(suspend_eval, minor_clock_counts_from_the_last_encounter)
 		       D("2028-03-14"));
 }
 
-Test(suspend_eval, child_general_clock_counts_from_the_last_encounter)
+Test(suspend_eval, child_earlier_suspended_clock_outlasts_the_last_encounter)
 {
 	struct fx x;
 
-	/* Last encounter after the 8th birthday (2008-03-15): rule 1 alone,
-	 * 2028-03-16; the 2002 litigation precedes the clock's start. */
+	/* Last encounter after the 8th birthday (2008-03-15): its own clock
+	 * ends 2028-03-16; the clock of 2001 ends on the 28th birthday
+	 * 2028-03-15 pushed by the 365 days of 2002: 2029-03-15. */
 	fx_init(&x);
 	fx_born(&x, "2000-03-15");
 	fx_consult(&x, "2001-01-01");
 	fx_consult(&x, "2008-03-16");
 	fx_litigation(&x, "2002-01-01", "2002-12-31");
-	fx_today(&x, "2029-01-01");
-	FX_BOUNDARY(&x, "2028-03-16", ENGINE_RULE_GENERAL_20Y);
+	fx_today(&x, "2030-01-01");
+	FX_BOUNDARY(&x, "2029-03-15", ENGINE_RULE_MINOR_28);
+}
+
+Test(suspend_eval, adult_earlier_encounter_never_outlasts_the_last)
+{
+	struct fx x;
+
+	/* For 20 years from each encounter, the litigation days between two
+	 * encounters never exceed the gap: the last encounter governs. */
+	fx_init(&x);
+	fx_born(&x, "1950-01-01");
+	fx_consult(&x, "2001-01-01");
+	fx_consult(&x, "2003-01-01");
+	fx_litigation(&x, "2002-01-01", "2002-12-31");
+	fx_today(&x, "2030-01-01");
+	FX_BOUNDARY(&x, "2023-01-01", ENGINE_RULE_GENERAL_20Y);
 	fx_eval(&x);
-	cr_assert_eq(fx_count(&x.r, ENGINE_RULE_MINOR_28), 0);
+	FX_ASSERT_DATE(FX_NEED_STEP(&x, ENGINE_RULE_GENERAL_20Y)->start,
+		       D("2003-01-01"));
 }
 
 Test(suspend_eval, litigation_opening_on_the_28th_birthday)
