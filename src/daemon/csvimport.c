@@ -277,7 +277,7 @@ static void take_header(struct csvimport *ci)
 		}
 		ci->fatal = -EINVAL;
 		add_error(ci, ci->record_line,
-			  "missing column '%s' (a %s file needs the columns %s)",
+			  "missing column '%s' (an import of %s needs the columns %s)",
 			  kd->cols[k].name, kd->name, need);
 		return;
 	}

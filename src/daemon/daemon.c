@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "daemon/clock.h"
 #include "daemon/jobs.h"
@@ -42,6 +45,38 @@ static int make_parent(const char *path, mode_t mode)
 	}
 	if (mkdir(dir, mode) < 0 && errno != EEXIST)
 		return -errno;
+	return 0;
+}
+
+/*
+ * One daemon per database, whatever its socket: an exclusive flock on a
+ * file beside the database, held until exit. Not on the database itself:
+ * closing any descriptor of it would drop SQLite's own POSIX locks.
+ */
+static int lock_database(struct daemon *d, char *err, size_t errlen)
+{
+	char path[4096];
+
+	if (snprintf(path, sizeof(path), "%s.lock", d->cfg.database) >= (int)sizeof(path)) {
+		snprintf(err, errlen, "%s: path too long", d->cfg.database);
+		return -ENAMETOOLONG;
+	}
+	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d->lock_fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "%.400s: cannot open: %s", path, strerror(e));
+		return -e;
+	}
+	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		if (e == EWOULDBLOCK)
+			snprintf(err, errlen,
+				 "another retentiond uses the database %s; not starting",
+				 d->cfg.database);
+		else
+			snprintf(err, errlen, "%.400s: cannot lock: %s", path, strerror(e));
+		return -e;
+	}
 	return 0;
 }
 
@@ -120,15 +155,28 @@ int daemon_run(struct config *cfg)
 	int rc, status = EXIT_FAILURE;
 
 	memset(&d, 0, sizeof(d));
+	d.lock_fd = -1;
 	d.cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
 	d.loop = uv_default_loop();
 	d.started_at = clock_now();
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Both checks come before the database is opened: a refused second
+	 * daemon must not touch it (not even to record its policy). */
+	rc = server_check_other(d.cfg.socket, err, sizeof(err));
+	if (rc < 0) {
+		log_errx("%s", err);
+		goto out;
+	}
 	rc = make_parent(d.cfg.database, 0750);
 	if (rc < 0) {
 		log_errx("%s: cannot create its directory: %s", d.cfg.database, strerror(-rc));
+		goto out;
+	}
+	rc = lock_database(&d, err, sizeof(err));
+	if (rc < 0) {
+		log_errx("%s", err);
 		goto out;
 	}
 	rc = store_open(d.cfg.database, &d.writer);
@@ -200,6 +248,8 @@ out:
 	store_close(d.reader);
 	store_close(d.writer);
 	uv_loop_close(d.loop);
+	if (d.lock_fd >= 0)
+		close(d.lock_fd);
 	config_fini(&d.cfg);
 	return status;
 }

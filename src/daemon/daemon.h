@@ -35,6 +35,7 @@ struct daemon {
 	struct jobs *jobs;
 	uv_signal_t sig_term, sig_int;
 	bool stopping;
+	int lock_fd; /* flock of DATABASE.lock, held while running */
 	int64_t started_at;
 	struct scan_summary last_scan;
 };

@@ -310,6 +310,8 @@ static void job_done(void *owner, struct job *job, json_t *reply)
 	(void)job;
 	c->job = NULL;
 	conn_send(c, PROTO_REPLY, reply);
+	if (c->close_after_reply)
+		conn_close_after_writes(c);
 }
 
 static void job_progress(void *owner, struct job *job, json_t *progress)

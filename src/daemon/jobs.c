@@ -338,9 +338,12 @@ static void scan_work(struct job *job)
 		rc = store_commit(st);
 	if (rc < 0) {
 		if (rc == -ECANCELED)
-			set_error(job, rc, "scan cancelled; nothing of it was kept");
+			set_error(job, rc, "%s cancelled; nothing of it was kept",
+				  job->kind == JOB_SCAN ? "scan" : "recompute");
 		else
-			set_error(job, rc, "scan failed: %s", store_errmsg(st));
+			set_error(job, rc, "%s failed: %s",
+				  job->kind == JOB_SCAN ? "scan" : "recompute",
+				  store_errmsg(st));
 		store_rollback(st);
 	}
 }

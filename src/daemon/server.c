@@ -377,13 +377,11 @@ static int someone_answers(const char *path)
 	return rc;
 }
 
-int server_listen(struct server *srv, const char *path, mode_t mode, char *err,
-		  size_t errlen)
+int server_check_other(const char *path, char *err, size_t errlen)
 {
-	struct stat st;
 	int rc;
 
-	if (strlen(path) >= sizeof(srv->path)) {
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		snprintf(err, errlen, "%s: socket path too long", path);
 		return -ENAMETOOLONG;
 	}
@@ -396,6 +394,18 @@ int server_listen(struct server *srv, const char *path, mode_t mode, char *err,
 		snprintf(err, errlen, "%s: cannot check the socket: %s", path, strerror(-rc));
 		return rc;
 	}
+	return 0;
+}
+
+int server_listen(struct server *srv, const char *path, mode_t mode, char *err,
+		  size_t errlen)
+{
+	struct stat st;
+	int rc;
+
+	rc = server_check_other(path, err, errlen);
+	if (rc < 0)
+		return rc;
 	/* Nothing answers: a socket left by a crash is stale, anything else
 	 * is not ours to remove. */
 	if (lstat(path, &st) == 0) {
@@ -435,8 +445,38 @@ void server_close(struct server *srv)
 		unlink(srv->path);
 	}
 	uv_close((uv_handle_t *)&srv->sweep, NULL);
-	while (srv->conns)
-		conn_close(srv->conns);
+	for (struct conn *c = srv->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->job) {
+			c->close_after_reply = true;
+			uv_read_stop((uv_stream_t *)&c->pipe);
+		} else {
+			conn_close(c);
+		}
+	}
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+	struct conn *c = req->data;
+
+	(void)status;
+	free(req);
+	conn_close(c);
+}
+
+void conn_close_after_writes(struct conn *c)
+{
+	uv_shutdown_t *req = malloc(sizeof(*req));
+
+	if (c->closing)
+		return;
+	if (!req || uv_shutdown(req, (uv_stream_t *)&c->pipe, on_shutdown) < 0) {
+		free(req);
+		conn_close(c);
+		return;
+	}
+	req->data = c;
 }
 
 void server_free(struct server *srv)

@@ -35,6 +35,7 @@ struct conn {
 	bool paused;       /* reading stopped for backpressure */
 	bool want_progress;
 	bool closing;
+	bool close_after_reply; /* the daemon stops: close once replied */
 };
 
 int server_new(struct daemon *d, struct server **out);
@@ -46,7 +47,18 @@ int server_new(struct daemon *d, struct server **out);
 int server_listen(struct server *srv, const char *path, mode_t mode, char *err,
 		  size_t errlen);
 
-/* Stop accepting and close every connection (jobs are detached). */
+/*
+ * Fails with a sentence in err when another instance answers on path
+ * (done before anything else at start-up, so that a refused second daemon
+ * touches nothing).
+ */
+int server_check_other(const char *path, char *err, size_t errlen);
+
+/*
+ * Stop accepting and close the connections. One waiting for a job stays
+ * until the job's reply is written (the job is being cancelled), so a
+ * client learns why its command did not happen.
+ */
 void server_close(struct server *srv);
 void server_free(struct server *srv);
 
@@ -58,6 +70,9 @@ void conn_send_error(struct conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 void conn_close(struct conn *c);
+
+/* Close once every queued write has gone out. */
+void conn_close_after_writes(struct conn *c);
 
 /* Read again from a connection paused for backpressure. */
 void conn_resume(struct conn *c);
