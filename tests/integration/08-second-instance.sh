@@ -47,6 +47,21 @@ if command -v sqlite3 >/dev/null && command -v sha256sum >/dev/null; then
 	expect_json "$OUT" 'd["retain_until"]' 2029-04-30 "the first daemon's policy still applies"
 fi
 
+# The same database behind another socket: refused too (one daemon per
+# database), and the other socket is never created.
+write_config "$SCRATCH/othersock.conf" "$DB" "$SCRATCH/other.sock"
+RETENTIOND_TODAY=$TODAY "$RETENTIOND" --config "$SCRATCH/othersock.conf" >"$OUT" 2>"$ERR" &
+pid=$!
+BG_PIDS="$BG_PIDS $pid"
+if wait_exit "$pid" 10; then
+	check "same database, other socket: refused (exit $EXIT_STATUS)" test "$EXIT_STATUS" -ne 0
+else
+	fail "same database, other socket: the second daemon was still running 10 s after start"
+fi
+expect_match "$ERR" 'another retentiond uses the database' "same database, other socket: the message says the database is in use"
+check "same database, other socket: no socket created" test ! -e "$SCRATCH/other.sock"
+expect_exit 0 "the first daemon still answers after that" ctl status
+
 expect_exit 0 "the first daemon still imports" ctl import patients "$DATA/patients.csv"
 if stop_daemon; then ok "the first daemon stops on SIGTERM"; else fail "the first daemon did not stop"; fi
 expect_eq "$EXIT_STATUS" 0 "the first daemon exits 0"
