@@ -16,14 +16,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ini.h>
+
+#define MAX_SEEN 128
 
 struct parse_state {
 	struct config cfg;
 	char msg[512]; /* first error, without the FILE:LINE prefix */
 	bool failed;
+	/* Our own reading of the file, under inih (see reader()). */
+	FILE *f;
+	char *buf;
+	size_t cap;
+	unsigned line;
+	unsigned reader_error_line; /* an error found by reader(), or 0 */
+	/* "section.key" already given, with its line, to refuse repeats. */
+	char *seen[MAX_SEEN];
+	unsigned seen_line[MAX_SEEN];
+	size_t n_seen;
+	char last_key[96]; /* for role lists continued on the next line */
 };
 
 typedef int (*key_parser)(struct parse_state *ps, const char *section,
@@ -117,8 +131,8 @@ static int p_name(struct parse_state *ps, const char *section, const char *key,
 		  const char *value)
 {
 	(void)section;
-	if (strlen(value) > 200)
-		return fail(ps, "%s: longer than 200 characters", key);
+	if (strlen(value) > 150)
+		return fail(ps, "%s: longer than 150 characters", key);
 	if (set_string(&ps->cfg.name, value) < 0)
 		return fail(ps, "%s: out of memory", key);
 	return 1;
@@ -278,10 +292,25 @@ static int p_role(struct parse_state *ps, const char *section, const char *key,
 	for (int r = 0; r < ROLE_COUNT; r++) {
 		if (strcmp(key, role_names[r]) != 0)
 			continue;
-		if (strlen(value) > 4096)
+		/* A long list goes on indented lines, which inih hands over
+		 * as the same key again: they are joined. */
+		const char *old = ps->cfg.roles[r];
+		size_t len = (old ? strlen(old) + 2 : 0) + strlen(value);
+		if (len > 4096)
 			return fail(ps, "%s: list longer than 4096 characters", key);
-		if (set_string(&ps->cfg.roles[r], value) < 0)
+		char *joined = malloc(len + 1);
+		if (!joined)
 			return fail(ps, "%s: out of memory", key);
+		size_t o = 0;
+		if (old) {
+			memcpy(joined, old, strlen(old));
+			o = strlen(old);
+			memcpy(joined + o, ", ", 2);
+			o += 2;
+		}
+		memcpy(joined + o, value, strlen(value) + 1);
+		free(ps->cfg.roles[r]);
+		ps->cfg.roles[r] = joined;
 		ps->cfg.roles_set = true;
 		return 1;
 	}
@@ -313,6 +342,32 @@ static const struct key_def keys[] = {
 	{"roles", NULL, p_role},
 };
 
+static bool section_known(const char *section);
+
+/* A key given twice is an error (which one would win is a guess), except
+ * the continuation lines of a role list. */
+static bool repeated(struct parse_state *ps, const char *section, const char *key)
+{
+	char id[96];
+
+	snprintf(id, sizeof(id), "%s.%s", section, key);
+	if (strcmp(section, "roles") == 0 && strcmp(id, ps->last_key) == 0)
+		return false;
+	snprintf(ps->last_key, sizeof(ps->last_key), "%s", id);
+	for (size_t i = 0; i < ps->n_seen; i++) {
+		if (strcmp(ps->seen[i], id) == 0) {
+			fail(ps, "key '%s' in section [%s] given twice (first on line %u)",
+			     key, section, ps->seen_line[i]);
+			return true;
+		}
+	}
+	if (ps->n_seen < MAX_SEEN) {
+		ps->seen[ps->n_seen] = strdup(id);
+		ps->seen_line[ps->n_seen++] = ps->line;
+	}
+	return false;
+}
+
 static int handler(void *user, const char *section, const char *key,
 		   const char *value)
 {
@@ -320,6 +375,8 @@ static int handler(void *user, const char *section, const char *key,
 	bool section_known = false;
 
 	if (ps->failed)
+		return 0;
+	if (repeated(ps, section, key))
 		return 0;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (strcmp(section, keys[i].section) != 0)
@@ -376,9 +433,87 @@ static int copy_config(struct config *dst, const struct config *src)
 	return 0;
 }
 
+static bool section_known(const char *section)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(section, keys[i].section) == 0)
+			return true;
+	return false;
+}
+
+static char *reader_fail(struct parse_state *ps, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static char *reader_fail(struct parse_state *ps, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!ps->failed) {
+		va_start(ap, fmt);
+		vsnprintf(ps->msg, sizeof(ps->msg), fmt, ap);
+		va_end(ap);
+		ps->failed = true;
+		ps->reader_error_line = ps->line;
+	}
+	return NULL; /* inih sees the end of the file */
+}
+
+/*
+ * inih's reader, so that what inih cannot say is said: a line too long
+ * for its buffer (inih would cut it and read the rest as a new line, so a
+ * long comment could become a key), a read error (a directory), and a
+ * section header of no known section (inih never reports section lines).
+ */
+static char *reader(char *str, int num, void *stream)
+{
+	struct parse_state *ps = stream;
+	ssize_t n = getline(&ps->buf, &ps->cap, ps->f);
+
+	if (n < 0) {
+		if (ferror(ps->f))
+			return reader_fail(ps, "cannot be read: %s", strerror(errno ? errno : EIO));
+		return NULL;
+	}
+	ps->line++;
+	if (ps->failed)
+		return NULL;
+	const char *p = ps->buf + strspn(ps->buf, " \t");
+	if (*p == ';' || *p == '#') {
+		/* A comment, however long, is read as an empty line. */
+		snprintf(str, (size_t)num, "\n");
+		return str;
+	}
+	if (n >= num)
+		return reader_fail(ps, "line longer than %d characters (continue a long "
+				   "role list on indented lines)", num - 2);
+	if (*p == '[') {
+		const char *end = strchr(p, ']');
+		if (end) {
+			char name[64];
+			snprintf(name, sizeof(name), "%.*s", (int)(end - p - 1), p + 1);
+			if (!section_known(name))
+				return reader_fail(ps, "unknown section [%s] (sections: daemon, "
+						   "establishment, policy, kinds, import, roles)",
+						   name);
+			ps->last_key[0] = '\0';
+		}
+	}
+	memcpy(str, ps->buf, (size_t)n + 1);
+	return str;
+}
+
+static void parse_state_fini(struct parse_state *ps)
+{
+	for (size_t i = 0; i < ps->n_seen; i++)
+		free(ps->seen[i]);
+	free(ps->buf);
+	config_fini(&ps->cfg);
+}
+
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 {
 	struct parse_state ps;
+	struct stat st;
 
 	memset(&ps, 0, sizeof(ps));
 	copy_config(&ps.cfg, cfg);
@@ -386,11 +521,20 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	if (!f) {
 		int e = errno;
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
-		config_fini(&ps.cfg);
+		parse_state_fini(&ps);
 		return -e;
 	}
-	int line = ini_parse_file(f, handler, &ps);
+	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		fclose(f);
+		parse_state_fini(&ps);
+		return -EINVAL;
+	}
+	ps.f = f;
+	int line = ini_parse_stream(reader, &ps, handler, &ps);
 	fclose(f);
+	if (ps.reader_error_line)
+		line = (int)ps.reader_error_line;
 	if (line != 0 || ps.failed) {
 		if (line > 0 && ps.failed)
 			snprintf(err, errlen, "%s:%d: %s", path, line, ps.msg);
@@ -399,11 +543,12 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 				 path, line);
 		else
 			snprintf(err, errlen, "%s: cannot be read", path);
-		config_fini(&ps.cfg);
+		parse_state_fini(&ps);
 		return -EINVAL;
 	}
 	ps.cfg.path = strdup(path);
 	move_config(cfg, &ps.cfg);
+	parse_state_fini(&ps);
 	return 0;
 }
 

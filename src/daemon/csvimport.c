@@ -94,6 +94,9 @@ struct csvimport {
 	uint64_t record_line;  /* line where the current record started */
 	bool record_open;
 	bool header_done;
+	bool pending_cr;  /* the last feed ended on CR: a LF next is its pair */
+	bool bom_done;
+	size_t bom_matched;
 
 	/* The record being assembled. */
 	struct field fields[CSVIMPORT_MAX_COLUMNS];
@@ -181,11 +184,6 @@ static void on_field(void *s, size_t len, void *data)
 
 	if (ci->fatal)
 		return;
-	if (!ci->header_done && ci->n_fields == 0 && len >= 3 &&
-	    memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
-		p += 3; /* byte order mark written by spreadsheet exports */
-		len -= 3;
-	}
 	if (ci->n_fields >= CSVIMPORT_MAX_COLUMNS) {
 		ci->too_many++;
 		return;
@@ -520,10 +518,12 @@ int csvimport_new(enum csv_kind kind, const char *source, struct store *st,
 	return 0;
 }
 
+/* libcsv skips blank lines, spaces and tabs included: they start no
+ * record. */
 static bool has_content(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
-		if (s[i] != '\r' && s[i] != '\n')
+		if (s[i] != '\r' && s[i] != '\n' && s[i] != ' ' && s[i] != '\t')
 			return true;
 	return false;
 }
@@ -551,15 +551,72 @@ static int feed_segment(struct csvimport *ci, const char *s, size_t len)
 	return ci->fatal;
 }
 
+static const char bom[3] = {'\xEF', '\xBB', '\xBF'};
+
+/*
+ * A UTF-8 byte order mark (spreadsheet exports write one) is dropped
+ * before libcsv sees it, or a quoted first header would be malformed. It
+ * may arrive split over several feeds.
+ */
+static int skip_bom(struct csvimport *ci, const char **data, size_t *len)
+{
+	while (!ci->bom_done && *len > 0) {
+		if (**data == bom[ci->bom_matched]) {
+			(*data)++;
+			(*len)--;
+			if (++ci->bom_matched == sizeof(bom))
+				ci->bom_done = true;
+			continue;
+		}
+		ci->bom_done = true;
+		/* Not a BOM after all: what was held back is data. */
+		if (ci->bom_matched > 0)
+			return feed_segment(ci, bom, ci->bom_matched);
+	}
+	return 0;
+}
+
+/* Position of the first line break in s[0..len), or len. */
+static size_t find_break(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '\n' || s[i] == '\r')
+			return i;
+	return len;
+}
+
 int csvimport_feed(struct csvimport *ci, const char *data, size_t len)
 {
+	int rc = skip_bom(ci, &data, &len);
+
+	if (rc < 0)
+		return rc;
+	/* Line breaks are CR LF, LF, or a lone CR (old spreadsheet
+	 * exports): each counts one line, as libcsv ends records on them. */
 	while (len > 0 && !ci->fatal) {
-		const char *nl = memchr(data, '\n', len);
-		size_t n = nl ? (size_t)(nl - data) + 1 : len;
-		int rc = feed_segment(ci, data, n);
+		if (ci->pending_cr) {
+			ci->pending_cr = false;
+			if (*data == '\n') {
+				rc = feed_segment(ci, data, 1);
+				if (rc < 0)
+					return rc;
+				data++;
+				len--;
+				continue;
+			}
+		}
+		size_t i = find_break(data, len);
+		size_t n = i < len ? i + 1 : len;
+		if (i < len && data[i] == '\r') {
+			if (i + 1 < len)
+				n += data[i + 1] == '\n';
+			else
+				ci->pending_cr = true;
+		}
+		rc = feed_segment(ci, data, n);
 		if (rc < 0)
 			return rc;
-		if (nl)
+		if (i < len)
 			ci->line++;
 		data += n;
 		len -= n;
@@ -569,6 +626,11 @@ int csvimport_feed(struct csvimport *ci, const char *data, size_t len)
 
 int csvimport_finish(struct csvimport *ci)
 {
+	/* A file of one to two bytes of a BOM's beginning is data. */
+	if (!ci->bom_done && ci->bom_matched > 0 && !ci->fatal) {
+		ci->bom_done = true;
+		feed_segment(ci, bom, ci->bom_matched);
+	}
 	if (ci->fatal)
 		return ci->fatal;
 	if (csv_fini(&ci->parser, on_field, on_record, ci) != 0 && !ci->fatal) {

@@ -221,7 +221,7 @@ static json_t *h_proposals(struct daemon *d, struct conn *c, json_t *req)
 	l.arr = json_array();
 	if (!l.arr)
 		return handlers_error("out of memory");
-	int rc = store_proposals_each(d->reader, state, limit, add_proposal, &l);
+	int rc = store_proposals_each(d->reader, state, 0, limit, add_proposal, &l);
 	if (rc < 0) {
 		json_decref(l.arr);
 		return handlers_error("cannot read the proposals: %s", store_errmsg(d->reader));

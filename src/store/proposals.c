@@ -192,8 +192,8 @@ static bool known_state(const char *state)
 	return false;
 }
 
-int store_proposals_each(struct store *st, const char *state, size_t limit,
-			 store_proposal_fn fn, void *ctx)
+int store_proposals_each(struct store *st, const char *state, int64_t batch,
+			 size_t limit, store_proposal_fn fn, void *ctx)
 {
 	sqlite3_stmt *s = NULL;
 	int r, rc;
@@ -207,7 +207,8 @@ int store_proposals_each(struct store *st, const char *state, size_t limit,
 			       " FROM proposals p"
 			       " INDEXED BY proposals_by_state"
 			       " JOIN patients t ON t.id = p.patient_id"
-			       " WHERE p.state = ?1 ORDER BY p.id LIMIT ?2",
+			       " WHERE p.state = ?1 AND (?3 = 0 OR p.batch_id = ?3)"
+			       " ORDER BY p.id LIMIT ?2",
 			       &s);
 	else
 		r = store_stmt(st, STMT_PROPOSALS_ALL,
@@ -215,12 +216,14 @@ int store_proposals_each(struct store *st, const char *state, size_t limit,
 			       "  p.basis, p.batch_id, p.created_at, p.reason"
 			       " FROM proposals p"
 			       " JOIN patients t ON t.id = p.patient_id"
+			       " WHERE (?3 = 0 OR p.batch_id = ?3)"
 			       " ORDER BY p.id LIMIT ?2",
 			       &s);
 	if (r < 0)
 		return r;
 	if ((store_bind_text(s, 1, state) |
-	     sqlite3_bind_int64(s, 2, limit ? (int64_t)limit : -1)) !=
+	     sqlite3_bind_int64(s, 2, limit ? (int64_t)limit : -1) |
+	     sqlite3_bind_int64(s, 3, batch)) !=
 	    SQLITE_OK) {
 		r = store_fail_bind(st);
 		goto out;

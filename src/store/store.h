@@ -25,6 +25,7 @@
 
 #include "common/date.h"
 #include "engine/engine.h"
+#include "engine/workflow.h"
 
 /* Schema version reached by store_open() (PRAGMA user_version). */
 #define STORE_SCHEMA_VERSION 1
@@ -48,6 +49,19 @@ int store_begin(struct store *st);
 int store_commit(struct store *st);
 int store_rollback(struct store *st);
 
+/*
+ * Who acts, for the audit journal: every mutation made through this
+ * connection until the next call is recorded in the name of this actor,
+ * at unix time now (copied). Without one, entries name "retentiond" with
+ * role "system".
+ */
+struct store_actor {
+	const char *user; /* Unix user name */
+	int64_t uid;
+	const char *role; /* the role that allowed the action, or "system" */
+};
+void store_set_actor(struct store *st, const struct store_actor *a, int64_t now);
+
 /* Key/value metadata (last scan, policy fingerprint...). *out malloc'd. */
 int store_meta_get(struct store *st, const char *key, char **out);
 int store_meta_set(struct store *st, const char *key, const char *value);
@@ -58,8 +72,11 @@ int store_meta_set(struct store *st, const char *key, const char *value);
  * when the row was inserted or changed (its dossier, and the previous
  * owner's when an encounter moves to another IPP, is then marked dirty),
  * 0 when it already held exactly these values, or a negative error:
- * -ENOENT when ipp is not a known patient.
+ * -ENOENT when ipp is not a known patient. store_upsert_patient returns
+ * STORE_REBORN instead of 1 when it creates a patient whose IPP belongs to
+ * a destroyed dossier of the register: a new dossier starts (reported).
  */
+#define STORE_REBORN 2
 int store_upsert_patient(struct store *st, const char *ipp, rd_date birth,
 			 rd_date death);
 int store_upsert_encounter(struct store *st, const char *id, const char *ipp,
@@ -113,6 +130,139 @@ int store_mark_all_dirty(struct store *st);
 int store_propose(struct store *st, rd_date today, int64_t now,
 		  int64_t *batch_id, size_t *n);
 
+/* ------------------------------------------------------------ workflow
+ *
+ * Every function here runs inside the caller's transaction and appends
+ * its audit entries to the journal in that same transaction.
+ */
+
+struct store_step {
+	int64_t proposal_id;
+	char ipp[65];
+	enum wf_state from, to;
+	/*
+	 * 0 done; -EPERM refused by the state machine (why says what is
+	 * missing); -ESTALE the dossier is no longer eligible on today's data:
+	 * the proposal was withdrawn (why gives the reason) and the step not
+	 * taken; -ENOENT no such proposal.
+	 */
+	int rc;
+	char why[256];
+};
+
+/*
+ * Take step r on one proposal: re-evaluate its dossier from current facts
+ * (p, today) and withdraw the proposal if it is no longer eligible;
+ * otherwise ask wf_step() and, when allowed, record the new state with
+ * what the step carries (opinion and comment, decision reason, override,
+ * visa reference, certificate, who and when) and audit it. A destroy also
+ * deletes the dossier's facts (patient, encounters, transfusions,
+ * litigations, computed state): the proposal row, which keeps the IPP, the
+ * extreme dates, the rule and every decision, is the register entry that
+ * stays for ever. Returns 0 with *out filled (out->rc says what happened),
+ * or a negative error of the store (then roll back).
+ */
+int store_proposal_step(struct store *st, const struct engine_policy *p,
+			rd_date today, int64_t proposal_id,
+			const struct wf_request *r, const char *comment,
+			struct store_step *out);
+
+struct store_batch {
+	int64_t id;
+	rd_date created_on;
+	int64_t created_at;
+	int64_t size;
+	int64_t by_state[WF_N_STATES];
+	const char *visa_reference; /* NULL until visaed; valid until the
+				       next call on this store */
+	const char *certificate;    /* NULL until destroyed */
+};
+/* -ENOENT when there is no such batch. */
+int store_batch_get(struct store *st, int64_t batch, struct store_batch *out);
+/* The batch's proposal ids in id order; *ids malloc'd (free it). */
+int store_batch_proposals(struct store *st, int64_t batch, int64_t **ids,
+			  size_t *n);
+/* Record the visa reference / destruction certificate on the batch. */
+int store_batch_set_visa(struct store *st, int64_t batch, const char *reference);
+int store_batch_set_certificate(struct store *st, int64_t batch,
+				const char *certificate);
+
+/*
+ * Director's hold on a dossier (reason required) and its release; the
+ * dossier is recomputed at once (its open proposal withdrawn when it is
+ * no longer eligible). -ENOENT unknown IPP, -EALREADY already held / not
+ * held.
+ */
+int store_hold(struct store *st, const struct engine_policy *p, rd_date today,
+	       const char *ipp, const char *reason);
+int store_hold_release(struct store *st, const struct engine_policy *p,
+			rd_date today, const char *ipp);
+
+/*
+ * Litigations from the command line (imports use store_upsert_litigation).
+ * The dossier is recomputed at once. open: -ENOENT unknown IPP, -EEXIST id
+ * already used. close: -ENOENT unknown id, -EALREADY already closed,
+ * -EINVAL closing before the opening.
+ */
+int store_litigation_open(struct store *st, const struct engine_policy *p,
+			  rd_date today, const char *id, const char *ipp,
+			  rd_date opened, const char *reference);
+int store_litigation_close(struct store *st, const struct engine_policy *p,
+			   rd_date today, const char *id, rd_date closed);
+
+/* One line of a bordereau d'élimination (strings valid during the call). */
+struct store_bordereau_line {
+	int64_t proposal_id;
+	const char *ipp;
+	rd_date first_date, last_date; /* extreme dates of the dossier */
+	rd_date retain_until;
+	const char *basis;
+	const char *state;
+	const char *opinion;         /* favorable, unfavorable, or NULL */
+	const char *opinion_comment; /* may be NULL */
+	const char *reason;          /* refusal, override or withdrawal */
+	const char *visa_reference;
+	const char *certificate;
+};
+typedef int (*store_line_fn)(void *ctx, const struct store_bordereau_line *l);
+int store_bordereau_each(struct store *st, int64_t batch, store_line_fn fn,
+			 void *ctx);
+
+/* ------------------------------------------------------------ audit */
+
+/*
+ * Append an entry (inside the caller's transaction), in the name of the
+ * current actor. details: a JSON object as text, or NULL. Each entry
+ * carries hash = SHA-256 over its own fields and the previous entry's
+ * hash, so editing, deleting or reordering rows breaks the chain.
+ */
+int store_audit_append(struct store *st, const char *action,
+		       const char *target, const char *details);
+
+struct store_audit_entry {
+	int64_t id;
+	int64_t at;
+	const char *user;
+	int64_t uid;
+	const char *role;
+	const char *action;
+	const char *target;
+	const char *details;
+	const char *hash; /* hex */
+};
+typedef int (*store_audit_fn)(void *ctx, const struct store_audit_entry *e);
+/* Entries at or after unix time since (0: all), by id; at most limit. */
+int store_audit_each(struct store *st, int64_t since, size_t limit,
+		     store_audit_fn fn, void *ctx);
+
+struct store_audit_check {
+	int64_t entries;
+	int64_t first_bad; /* id of the first entry that does not verify; 0 */
+	char reason[160];
+};
+/* Verify the whole chain; works on a read-only connection (offline). */
+int store_audit_verify(struct store *st, struct store_audit_check *out);
+
 /* ------------------------------------------------------------ reads */
 
 /* One dossier's facts and stored state, owned by the struct. */
@@ -145,8 +295,8 @@ int store_dossier_load(struct store *st, const struct engine_policy *p,
 		       const char *ipp, struct store_dossier **out);
 void store_dossier_free(struct store_dossier *d); /* NULL is fine */
 
-#define STORE_N_STATES 8
-/* Proposal states, in workflow order (interfaces.md). */
+#define STORE_N_STATES WF_N_STATES
+/* Proposal states, in workflow order (interfaces.md); wf_state_name(). */
 extern const char *const store_proposal_states[STORE_N_STATES];
 
 struct store_counts {
@@ -176,10 +326,10 @@ struct store_proposal {
  */
 typedef int (*store_proposal_fn)(void *ctx, const struct store_proposal *p);
 
-/* Proposals by id, all or those in state (NULL: all); at most limit (0: no
- * limit). */
-int store_proposals_each(struct store *st, const char *state, size_t limit,
-			 store_proposal_fn fn, void *ctx);
+/* Proposals by id, all or those in state (NULL: all) and batch (0: all);
+ * at most limit (0: no limit). */
+int store_proposals_each(struct store *st, const char *state, int64_t batch,
+			 size_t limit, store_proposal_fn fn, void *ctx);
 
 /*
  * Forecast: dossiers now retained that become eligible by `until`, that is

@@ -295,18 +295,34 @@ Test(conf, finess_of_corsica)
 	cr_assert_str_eq(cfg.finess, "2B0000046");
 }
 
-Test(conf, name_of_200_characters)
+Test(conf, name_of_150_characters)
 {
 	char text[400];
-	char name[201];
+	char name[152];
 
-	/* conf.c takes names up to 200 characters; the line is then longer
-	 * than 200 bytes, which the INI reader must handle too. */
-	memset(name, 'n', 200);
-	name[200] = '\0';
+	/* conf.c takes names up to 150 characters. */
+	memset(name, 'n', 150);
+	name[150] = '\0';
 	snprintf(text, sizeof(text), "[establishment]\nname = %s\n", name);
 	load_ok(text);
 	cr_assert_str_eq(cfg.name, name);
+	name[150] = 'n';
+	name[151] = '\0';
+	snprintf(text, sizeof(text), "[establishment]\nname = %s\n", name);
+	load_fails(text, 2, "name", "150", NULL);
+}
+
+Test(conf, line_too_long_for_the_reader)
+{
+	char text[400];
+	char name[240];
+
+	/* inih reads at most 199 bytes a line: a longer one is refused,
+	 * naming its line, rather than cut in two. */
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	snprintf(text, sizeof(text), "[establishment]\nname = %s\n[daemon]\n", name);
+	load_fails(text, 2, "longer than", NULL);
 }
 
 Test(conf, long_role_list)
@@ -314,11 +330,17 @@ Test(conf, long_role_list)
 	char text[1024];
 	char list[600] = "";
 
-	/* A hospital's archivists: 40 logins, well under the 4096 limit. */
-	for (int i = 0; i < 40; i++)
+	char lines[1024] = "";
+
+	/* A hospital's archivists: 40 logins, well under the 4096 limit,
+	 * ten a line on indented continuation lines. */
+	for (int i = 0; i < 40; i++) {
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%sarchiv%02d",
 			 i ? ", " : "", i);
-	snprintf(text, sizeof(text), "[roles]\narchivist = %s\nadmin = root\n", list);
+		snprintf(lines + strlen(lines), sizeof(lines) - strlen(lines), "%sarchiv%02d",
+			 i % 10 == 0 ? (i ? "\n    " : "") : ", ", i);
+	}
+	snprintf(text, sizeof(text), "[roles]\narchivist = %s\nadmin = root\n", lines);
 	load_ok(text);
 	cr_assert_str_eq(cfg.roles[ROLE_ARCHIVIST], list);
 	cr_assert_str_eq(cfg.roles[ROLE_ADMIN], "root");
@@ -482,9 +504,20 @@ Test(conf, unknown_key_in_a_table_section)
 
 Test(conf, unknown_section)
 {
-	/* The key in it is unknown too: the contract wants file, line and key. */
+	/* The error is on the section's own line, which names it. */
 	load_fails("[daemon]\nsocket_mode = 0660\n\n[deamon]\ndatabase = /tmp/x.db\n",
-		   5, "deamon", "database", NULL);
+		   4, "deamon", NULL);
+	/* Even an unknown section with no key in it. */
+	load_fails("[daemon]\nsocket_mode = 0660\n[deamon]\n", 3, "deamon", NULL);
+}
+
+Test(conf, key_given_twice)
+{
+	/* Which of two values would win is a guess: refused, naming both. */
+	load_fails("[policy]\ngeneral_years = 25\n\ngeneral_years = 30\n", 4,
+		   "general_years", "line 2", NULL);
+	load_fails("[roles]\nadmin = root\ndim = x\nadmin = mallory\n", 4, "admin",
+		   NULL);
 }
 
 Test(conf, key_outside_a_section)

@@ -726,7 +726,7 @@ Test(store, propose_twice_opens_no_duplicate)
 	cr_assert_eq(n, 0);
 	cr_assert_eq(raw_int("SELECT count(*) FROM batches"), 1);
 
-	cr_assert_eq(store_proposals_each(st, NULL, 0, collect, &c), 0);
+	cr_assert_eq(store_proposals_each(st, NULL, 0, 0, collect, &c), 0);
 	cr_assert_eq(c.n, 2);
 	cr_assert_str_eq(c.ipp[0], "ADULT");
 	cr_assert_str_eq(c.ipp[1], "DEAD");
@@ -734,12 +734,12 @@ Test(store, propose_twice_opens_no_duplicate)
 	cr_assert_lt(c.id[0], c.id[1]);
 
 	c = (struct collected){0};
-	cr_assert_eq(store_proposals_each(st, "approved", 0, collect, &c), 0);
+	cr_assert_eq(store_proposals_each(st, "approved", 0, 0, collect, &c), 0);
 	cr_assert_eq(c.n, 0);
-	cr_assert_eq(store_proposals_each(st, "bogus", 0, collect, &c), -EINVAL);
-	cr_assert_eq(store_proposals_each(st, "proposed", 1, collect, &c), 0);
+	cr_assert_eq(store_proposals_each(st, "bogus", 0, 0, collect, &c), -EINVAL);
+	cr_assert_eq(store_proposals_each(st, "proposed", 0, 1, collect, &c), 0);
 	cr_assert_eq(c.n, 1);
-	cr_assert_eq(store_proposals_each(st, NULL, 0, stop_after_one, &calls),
+	cr_assert_eq(store_proposals_each(st, NULL, 0, 0, stop_after_one, &calls),
 		     42);
 	cr_assert_eq(calls, 1);
 }
@@ -783,7 +783,7 @@ Test(store, withdrawn_when_no_longer_eligible)
 	cr_assert_eq(s.recomputed, 2);
 	cr_assert_eq(s.withdrawn, 1);
 
-	cr_assert_eq(store_proposals_each(st, NULL, 0, collect, &c), 0);
+	cr_assert_eq(store_proposals_each(st, NULL, 0, 0, collect, &c), 0);
 	cr_assert_eq(c.n, 2);
 	cr_assert_str_eq(c.ipp[0], "ADULT");
 	cr_assert_str_eq(c.state[0], "withdrawn");
@@ -831,7 +831,7 @@ Test(store, withdrawn_when_held)
 	s = recompute_dirty(TODAY);
 	cr_assert_eq(s.withdrawn, 1);
 	cr_assert_eq(status_of("ADULT"), ENGINE_HELD);
-	cr_assert_eq(store_proposals_each(st, "withdrawn", 0, collect, &c), 0);
+	cr_assert_eq(store_proposals_each(st, "withdrawn", 0, 0, collect, &c), 0);
 	cr_assert_eq(c.n, 1);
 	cr_assert(strncmp(c.reason[0], "no longer eligible: held (", 26) == 0,
 		  "%s", c.reason[0]);
