@@ -32,9 +32,7 @@ struct command {
 	int (*run)(struct cli *cli, int argc, char **argv);
 };
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
+int cli_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -46,14 +44,14 @@ static int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-static const char *str(json_t *o, const char *key)
+const char *cli_str(json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
 
 	return s ? s : "-";
 }
 
-static long long num(json_t *o, const char *key)
+long long cli_num(json_t *o, const char *key)
 {
 	return (long long)json_integer_value(json_object_get(o, key));
 }
@@ -71,24 +69,25 @@ static void print_json(json_t *v)
 static int finish(struct cli *cli, json_t *reply, void (*render)(json_t *result))
 {
 	int status = EXIT_OK;
+	json_t *result = json_object_get(reply, "result");
 
-	if (json_is_true(json_object_get(reply, "ok"))) {
-		json_t *result = json_object_get(reply, "result");
-		if (cli->json)
-			print_json(result);
-		else if (render)
-			render(result);
-	} else {
+	/* A refusal may come with a result too (the lines of a batch that
+	 * were done and those that were not): it is shown all the same. */
+	if (cli->json && result)
+		print_json(result);
+	else if (result && render)
+		render(result);
+	if (!json_is_true(json_object_get(reply, "ok"))) {
 		json_t *errors = json_object_get(reply, "errors");
 		const char *source = NULL;
 		size_t i;
 		json_t *e;
 
 		json_array_foreach(errors, i, e) {
-			long long line = num(e, "line");
+			long long line = cli_num(e, "line");
 			if (!source) {
 				/* "file: N errors; ..." names the file first. */
-				const char *msg = str(reply, "error");
+				const char *msg = cli_str(reply, "error");
 				const char *colon = strstr(msg, ": ");
 				static char buf[256];
 				snprintf(buf, sizeof(buf), "%.*s",
@@ -97,23 +96,23 @@ static int finish(struct cli *cli, json_t *reply, void (*render)(json_t *result)
 			}
 			if (line > 0)
 				fprintf(stderr, "retentionctl: %s, line %lld: %s\n", source, line,
-					str(e, "message"));
+					cli_str(e, "message"));
 			else
-				fprintf(stderr, "retentionctl: %s: %s\n", source, str(e, "message"));
+				fprintf(stderr, "retentionctl: %s: %s\n", source, cli_str(e, "message"));
 		}
-		long long count = num(reply, "error_count");
+		long long count = cli_num(reply, "error_count");
 		if (count > (long long)json_array_size(errors))
 			fprintf(stderr, "retentionctl: ... and %lld more errors not listed\n",
 				count - (long long)json_array_size(errors));
-		fprintf(stderr, "retentionctl: %s\n", str(reply, "error"));
-		if (cli->json)
+		fprintf(stderr, "retentionctl: %s\n", cli_str(reply, "error"));
+		if (cli->json && !result)
 			print_json(reply);
 		status = EXIT_REFUSED;
 	}
 	return status;
 }
 
-static int call(struct cli *cli, json_t *req, void (*render)(json_t *), bool progress)
+int cli_call(struct cli *cli, json_t *req, void (*render)(json_t *), bool progress)
 {
 	struct client c;
 	struct progress p;
@@ -157,21 +156,21 @@ static void render_status(json_t *r)
 	json_t *scan = json_object_get(r, "last_scan");
 	json_t *job = json_object_get(json_object_get(r, "job"), "running");
 
-	printf("retentiond %s (pid %lld), running since %s\n", str(r, "version"), num(r, "pid"),
-	       str(r, "started_at"));
-	printf("Establishment  %s (FINESS %s, %s)\n", str(est, "name"), str(est, "finess"),
+	printf("retentiond %s (pid %lld), running since %s\n", cli_str(r, "version"), cli_num(r, "pid"),
+	       cli_str(r, "started_at"));
+	printf("Establishment  %s (FINESS %s, %s)\n", cli_str(est, "name"), cli_str(est, "finess"),
 	       json_is_true(json_object_get(est, "public")) ? "public: eliminations need the archives' visa"
 							    : "private");
-	printf("Database       %s\n", str(r, "database"));
-	printf("Today          %s%s\n", str(r, "today"),
+	printf("Database       %s\n", cli_str(r, "database"));
+	printf("Today          %s%s\n", cli_str(r, "today"),
 	       json_is_true(json_object_get(r, "today_pinned")) ? " (pinned by RETENTIOND_TODAY)" : "");
-	printf("Facts          %s patients, ", table_num(num(r, "patients"), a));
-	printf("%s encounters, ", table_num(num(r, "encounters"), a));
-	printf("%s transfusions, ", table_num(num(r, "transfusions"), a));
-	printf("%s litigations\n", table_num(num(r, "litigations"), a));
-	if (num(r, "pending_recompute"))
+	printf("Facts          %s patients, ", table_num(cli_num(r, "patients"), a));
+	printf("%s encounters, ", table_num(cli_num(r, "encounters"), a));
+	printf("%s transfusions, ", table_num(cli_num(r, "transfusions"), a));
+	printf("%s litigations\n", table_num(cli_num(r, "litigations"), a));
+	if (cli_num(r, "pending_recompute"))
 		printf("Pending        %s dossiers to recompute\n",
-		       table_num(num(r, "pending_recompute"), a));
+		       table_num(cli_num(r, "pending_recompute"), a));
 	putchar('\n');
 
 	static const char *const h1[] = {"DOSSIERS", "COUNT"};
@@ -180,7 +179,7 @@ static void render_status(json_t *r)
 	static const char *const statuses[] = {"retained", "eligible", "held", "anomaly"};
 	for (size_t i = 0; i < 4; i++) {
 		const char *row[] = {statuses[i],
-				     table_num(num(json_object_get(r, "dossiers"), statuses[i]), a)};
+				     table_num(cli_num(json_object_get(r, "dossiers"), statuses[i]), a)};
 		table_add(t, row);
 	}
 	table_print(t, stdout);
@@ -200,28 +199,28 @@ static void render_status(json_t *r)
 	putchar('\n');
 
 	if (json_is_object(scan)) {
-		printf("Last scan      %s: %s proposed", str(scan, "at"),
-		       table_num(num(scan, "proposed"), a));
+		printf("Last scan      %s: %s proposed", cli_str(scan, "at"),
+		       table_num(cli_num(scan, "proposed"), a));
 		if (json_is_integer(json_object_get(scan, "batch")))
-			printf(" (batch %lld)", num(scan, "batch"));
-		printf(", %s recomputed, %.1f s\n", table_num(num(scan, "recomputed"), a),
-		       (double)num(scan, "duration_ms") / 1000.0);
+			printf(" (batch %lld)", cli_num(scan, "batch"));
+		printf(", %s recomputed, %.1f s\n", table_num(cli_num(scan, "recomputed"), a),
+		       (double)cli_num(scan, "duration_ms") / 1000.0);
 	} else {
 		printf("Last scan      never\n");
 	}
 	if (json_is_object(job))
-		printf("Running        %s%s%s: %s, %s rows, %s dossiers\n", str(job, "kind"),
+		printf("Running        %s%s%s: %s, %s rows, %s dossiers\n", cli_str(job, "kind"),
 		       json_object_get(job, "source") ? " " : "",
-		       json_object_get(job, "source") ? str(job, "source") : "", str(job, "phase"),
-		       table_num(num(job, "rows"), a), table_num(num(job, "dossiers"), a));
+		       json_object_get(job, "source") ? cli_str(job, "source") : "", cli_str(job, "phase"),
+		       table_num(cli_num(job, "rows"), a), table_num(cli_num(job, "dossiers"), a));
 }
 
 static int cmd_status(struct cli *cli, int argc, char **argv)
 {
 	(void)argv;
 	if (argc != 1)
-		return usage_error("status takes no argument");
-	return call(cli, json_pack("{s:s}", "cmd", "status"), render_status, false);
+		return cli_usage_error("status takes no argument");
+	return cli_call(cli, json_pack("{s:s}", "cmd", "status"), render_status, false);
 }
 
 /* ------------------------------------------------------------ import */
@@ -231,13 +230,13 @@ static void render_import(json_t *r)
 	char a[32], b[32], c[32];
 
 	printf("%s: %s rows imported as %s (%s new or changed), %s dossiers recomputed",
-	       str(r, "source"), table_num(num(r, "rows"), a), str(r, "kind"),
-	       table_num(num(r, "rows_changed"), b), table_num(num(r, "recomputed"), c));
-	if (num(r, "withdrawn"))
-		printf(", %lld proposals withdrawn", num(r, "withdrawn"));
-	printf(", %.1f s\n", (double)num(r, "duration_ms") / 1000.0);
-	if (*str(r, "ignored_columns") && strcmp(str(r, "ignored_columns"), "-") != 0)
-		printf("Ignored columns: %s\n", str(r, "ignored_columns"));
+	       cli_str(r, "source"), table_num(cli_num(r, "rows"), a), cli_str(r, "kind"),
+	       table_num(cli_num(r, "rows_changed"), b), table_num(cli_num(r, "recomputed"), c));
+	if (cli_num(r, "withdrawn"))
+		printf(", %lld proposals withdrawn", cli_num(r, "withdrawn"));
+	printf(", %.1f s\n", (double)cli_num(r, "duration_ms") / 1000.0);
+	if (*cli_str(r, "ignored_columns") && strcmp(cli_str(r, "ignored_columns"), "-") != 0)
+		printf("Ignored columns: %s\n", cli_str(r, "ignored_columns"));
 }
 
 static int cmd_import(struct cli *cli, int argc, char **argv)
@@ -254,12 +253,12 @@ static int cmd_import(struct cli *cli, int argc, char **argv)
 	int rc;
 
 	if (argc != 3)
-		return usage_error("usage: import KIND FILE|- (KIND: patients, encounters, "
+		return cli_usage_error("usage: import KIND FILE|- (KIND: patients, encounters, "
 				   "transfusions, litigations)");
 	for (size_t i = 0; i < 4; i++)
 		known |= strcmp(argv[1], kinds[i]) == 0;
 	if (!known)
-		return usage_error("unknown import kind '%s' (patients, encounters, "
+		return cli_usage_error("unknown import kind '%s' (patients, encounters, "
 				   "transfusions, litigations)", argv[1]);
 	if (strcmp(argv[2], "-") == 0) {
 		f = stdin;
@@ -308,29 +307,29 @@ static void render_explain(json_t *r)
 {
 	json_t *facts = json_object_get(r, "facts");
 	json_t *prop = json_object_get(r, "proposal");
-	const char *status = str(r, "status");
+	const char *status = cli_str(r, "status");
 	size_t i;
 	json_t *s;
 
-	printf("Dossier %s: %s", str(r, "ipp"), status);
+	printf("Dossier %s: %s", cli_str(r, "ipp"), status);
 	if (strcmp(status, "eligible") == 0)
-		printf(", may be eliminated since %s", str(r, "eligible_from"));
+		printf(", may be eliminated since %s", cli_str(r, "eligible_from"));
 	else if (json_is_string(json_object_get(r, "retain_until")))
-		printf(", to be kept until %s inclusive", str(r, "retain_until"));
+		printf(", to be kept until %s inclusive", cli_str(r, "retain_until"));
 	else if (strcmp(status, "retained") == 0)
 		printf(", no date yet");
 	printf("\n");
-	printf("  today %s; basis %s\n", str(r, "today"), str(r, "basis"));
-	printf("  born %s", str(facts, "birth_date"));
+	printf("  today %s; basis %s\n", cli_str(r, "today"), cli_str(r, "basis"));
+	printf("  born %s", cli_str(facts, "birth_date"));
 	if (json_is_string(json_object_get(facts, "death_date")))
-		printf(", died %s", str(facts, "death_date"));
+		printf(", died %s", cli_str(facts, "death_date"));
 	printf("; %lld encounter%s, %lld transfusion%s, %lld litigation%s\n",
-	       num(facts, "encounters"), num(facts, "encounters") == 1 ? "" : "s",
-	       num(facts, "transfusions"), num(facts, "transfusions") == 1 ? "" : "s",
-	       num(facts, "litigations"), num(facts, "litigations") == 1 ? "" : "s");
+	       cli_num(facts, "encounters"), cli_num(facts, "encounters") == 1 ? "" : "s",
+	       cli_num(facts, "transfusions"), cli_num(facts, "transfusions") == 1 ? "" : "s",
+	       cli_num(facts, "litigations"), cli_num(facts, "litigations") == 1 ? "" : "s");
 	if (json_is_object(prop))
-		printf("  proposal %lld: %s (batch %lld)\n", num(prop, "id"), str(prop, "state"),
-		       num(prop, "batch"));
+		printf("  proposal %lld: %s (batch %lld)\n", cli_num(prop, "id"), cli_str(prop, "state"),
+		       cli_num(prop, "batch"));
 	else
 		printf("  no proposal\n");
 	printf("\n");
@@ -339,38 +338,38 @@ static void render_explain(json_t *r)
 	struct table *t = table_new(4, h, NULL);
 	json_array_foreach(json_object_get(r, "rules"), i, s) {
 		char name[64];
-		snprintf(name, sizeof(name), "%s%s%s", str(s, "rule"),
+		snprintf(name, sizeof(name), "%s%s%s", cli_str(s, "rule"),
 			 json_is_string(json_object_get(s, "anomaly")) ? ": " : "",
-			 json_is_string(json_object_get(s, "anomaly")) ? str(s, "anomaly") : "");
+			 json_is_string(json_object_get(s, "anomaly")) ? cli_str(s, "anomaly") : "");
 		if (json_is_true(json_object_get(s, "governs")))
 			strncat(name, " *", sizeof(name) - strlen(name) - 1);
-		const char *row[] = {name, str(s, "start"), str(s, "retain_until"),
-				     str(s, "citation")};
+		const char *row[] = {name, cli_str(s, "start"), cli_str(s, "retain_until"),
+				     cli_str(s, "citation")};
 		table_add(t, row);
 	}
 	table_print(t, stdout);
 	table_free(t);
 	printf("\n");
 	json_array_foreach(json_object_get(r, "rules"), i, s) {
-		printf("  %s", str(s, "rule"));
+		printf("  %s", cli_str(s, "rule"));
 		if (json_is_string(json_object_get(s, "ref")))
-			printf(" [%s]", str(s, "ref"));
+			printf(" [%s]", cli_str(s, "ref"));
 		if (json_is_string(json_object_get(s, "reason")))
-			printf(" [%s]", str(s, "reason"));
-		printf(": %s\n", str(s, "note"));
+			printf(" [%s]", cli_str(s, "reason"));
+		printf(": %s\n", cli_str(s, "note"));
 	}
-	if (num(r, "rules_not_shown"))
-		printf("  ... and %lld more not shown\n", num(r, "rules_not_shown"));
+	if (cli_num(r, "rules_not_shown"))
+		printf("  ... and %lld more not shown\n", cli_num(r, "rules_not_shown"));
 	printf("\n  * the rule that sets the date\n");
 }
 
 static int cmd_explain(struct cli *cli, int argc, char **argv)
 {
 	if (argc != 2)
-		return usage_error("usage: explain IPP");
+		return cli_usage_error("usage: explain IPP");
 	if (strlen(argv[1]) == 0 || strlen(argv[1]) > MAX_IPP)
-		return usage_error("an IPP is 1 to %d bytes", MAX_IPP);
-	return call(cli, json_pack("{s:s, s:s}", "cmd", "explain", "ipp", argv[1]),
+		return cli_usage_error("an IPP is 1 to %d bytes", MAX_IPP);
+	return cli_call(cli, json_pack("{s:s, s:s}", "cmd", "explain", "ipp", argv[1]),
 		    render_explain, false);
 }
 
@@ -381,13 +380,13 @@ static void render_scan(json_t *r)
 	char a[32], b[32], c[32];
 
 	printf("Scan: %s dossiers recomputed (%s changed), %s proposed",
-	       table_num(num(r, "recomputed"), a), table_num(num(r, "changed"), b),
-	       table_num(num(r, "proposed"), c));
+	       table_num(cli_num(r, "recomputed"), a), table_num(cli_num(r, "changed"), b),
+	       table_num(cli_num(r, "proposed"), c));
 	if (json_is_integer(json_object_get(r, "batch")))
-		printf(" in batch %lld", num(r, "batch"));
-	if (num(r, "withdrawn"))
-		printf(", %lld proposals withdrawn", num(r, "withdrawn"));
-	printf(", %.1f s\n", (double)num(r, "duration_ms") / 1000.0);
+		printf(" in batch %lld", cli_num(r, "batch"));
+	if (cli_num(r, "withdrawn"))
+		printf(", %lld proposals withdrawn", cli_num(r, "withdrawn"));
+	printf(", %.1f s\n", (double)cli_num(r, "duration_ms") / 1000.0);
 }
 
 static int cmd_scan(struct cli *cli, int argc, char **argv)
@@ -400,12 +399,12 @@ static int cmd_scan(struct cli *cli, int argc, char **argv)
 	reset_getopt();
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		if (c != 'f')
-			return usage_error("usage: scan [--full]");
+			return cli_usage_error("usage: scan [--full]");
 		full = true;
 	}
 	if (optind != argc)
-		return usage_error("usage: scan [--full]");
-	return call(cli, json_pack("{s:s, s:b}", "cmd", "scan", "full", full), render_scan,
+		return cli_usage_error("usage: scan [--full]");
+	return cli_call(cli, json_pack("{s:s, s:b}", "cmd", "scan", "full", full), render_scan,
 		    true);
 }
 
@@ -427,10 +426,10 @@ static void render_proposals(json_t *r)
 	struct table *t = table_new(6, h, right);
 	json_array_foreach(list, i, p) {
 		char id[32], batch[32];
-		snprintf(id, sizeof(id), "%lld", num(p, "id"));
-		snprintf(batch, sizeof(batch), "%lld", num(p, "batch"));
-		const char *row[] = {id, str(p, "ipp"), str(p, "state"), str(p, "retain_until"),
-				     str(p, "basis"), batch};
+		snprintf(id, sizeof(id), "%lld", cli_num(p, "id"));
+		snprintf(batch, sizeof(batch), "%lld", cli_num(p, "batch"));
+		const char *row[] = {id, cli_str(p, "ipp"), cli_str(p, "state"), cli_str(p, "retain_until"),
+				     cli_str(p, "basis"), batch};
 		table_add(t, row);
 	}
 	table_print(t, stdout);
@@ -439,7 +438,7 @@ static void render_proposals(json_t *r)
 	       json_array_size(list) == 1 ? "" : "s");
 }
 
-static int parse_limit(const char *s, long long *out)
+int cli_parse_count(const char *s, long long *out)
 {
 	char *end;
 
@@ -455,26 +454,31 @@ static int cmd_proposals(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{"state", required_argument, NULL, 's'},
 					     {"limit", required_argument, NULL, 'l'},
+					     {"batch", required_argument, NULL, 'b'},
 					     {NULL, 0, NULL, 0}};
 	const char *state = NULL;
-	long long limit = 0;
+	long long limit = 0, batch = 0;
 	int c;
 
 	reset_getopt();
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		if (c == 's')
 			state = optarg;
-		else if (c == 'l' && parse_limit(optarg, &limit) == 0)
+		else if (c == 'l' && cli_parse_count(optarg, &limit) == 0)
+			continue;
+		else if (c == 'b' && cli_parse_count(optarg, &batch) == 0 && batch > 0)
 			continue;
 		else
-			return usage_error("usage: proposals [--state STATE] [--limit N]");
+			return cli_usage_error("usage: proposals [--state STATE] [--batch B] [--limit N]");
 	}
 	if (optind != argc)
-		return usage_error("usage: proposals [--state STATE] [--limit N]");
+		return cli_usage_error("usage: proposals [--state STATE] [--batch B] [--limit N]");
 	json_t *req = json_pack("{s:s, s:I}", "cmd", "proposals", "limit", (json_int_t)limit);
 	if (state)
 		json_object_set_new(req, "state", json_string(state));
-	return call(cli, req, render_proposals, false);
+	if (batch)
+		json_object_set_new(req, "batch", json_integer(batch));
+	return cli_call(cli, req, render_proposals, false);
 }
 
 /* ------------------------------------------------------------ forecast */
@@ -487,21 +491,21 @@ static void render_forecast(json_t *r)
 	long long max = 1;
 
 	printf("%s dossiers become eligible from %s to %s (%s already eligible).\n",
-	       table_num(num(r, "total"), a), str(r, "today"), str(r, "until"),
-	       table_num(num(r, "already_eligible"), b));
+	       table_num(cli_num(r, "total"), a), cli_str(r, "today"), cli_str(r, "until"),
+	       table_num(cli_num(r, "already_eligible"), b));
 	json_array_foreach(json_object_get(r, "months"), i, m)
-		if (num(m, "count") > max)
-			max = num(m, "count");
+		if (cli_num(m, "count") > max)
+			max = cli_num(m, "count");
 	if (json_array_size(json_object_get(r, "months"))) {
 		static const char *const h[] = {"MONTH", "DOSSIERS", ""};
 		static const bool right[] = {false, true, false};
 		struct table *t = table_new(3, h, right);
 		json_array_foreach(json_object_get(r, "months"), i, m) {
 			char bar[41];
-			size_t n = (size_t)(num(m, "count") * 40 / max);
+			size_t n = (size_t)(cli_num(m, "count") * 40 / max);
 			memset(bar, '#', n);
 			bar[n] = '\0';
-			const char *row[] = {str(m, "month"), table_num(num(m, "count"), a), bar};
+			const char *row[] = {cli_str(m, "month"), table_num(cli_num(m, "count"), a), bar};
 			table_add(t, row);
 		}
 		printf("\n");
@@ -513,8 +517,8 @@ static void render_forecast(json_t *r)
 		static const char *const h[] = {"IPP", "RETAIN UNTIL", "ELIGIBLE FROM", "RULE"};
 		struct table *t = table_new(4, h, NULL);
 		json_array_foreach(list, i, m) {
-			const char *row[] = {str(m, "ipp"), str(m, "retain_until"),
-					     str(m, "eligible_from"), str(m, "basis")};
+			const char *row[] = {cli_str(m, "ipp"), cli_str(m, "retain_until"),
+					     cli_str(m, "eligible_from"), cli_str(m, "basis")};
 			table_add(t, row);
 		}
 		printf("\n");
@@ -541,16 +545,16 @@ static int cmd_forecast(struct cli *cli, int argc, char **argv)
 			until = optarg;
 		else if (c == 'L')
 			list = true;
-		else if (c == 'l' && parse_limit(optarg, &limit) == 0)
+		else if (c == 'l' && cli_parse_count(optarg, &limit) == 0)
 			continue;
 		else
-			return usage_error("usage: forecast --until YYYY-MM-DD [--list] [--limit N]");
+			return cli_usage_error("usage: forecast --until YYYY-MM-DD [--list] [--limit N]");
 	}
 	if (optind != argc || !until)
-		return usage_error("usage: forecast --until YYYY-MM-DD [--list] [--limit N]");
+		return cli_usage_error("usage: forecast --until YYYY-MM-DD [--list] [--limit N]");
 	if (date_parse(until, strlen(until), &d) < 0)
-		return usage_error("--until: '%s' is not a date (YYYY-MM-DD)", until);
-	return call(cli,
+		return cli_usage_error("--until: '%s' is not a date (YYYY-MM-DD)", until);
+	return cli_call(cli,
 		    json_pack("{s:s, s:s, s:b, s:I}", "cmd", "forecast", "until", until, "list",
 			      list, "limit", (json_int_t)limit),
 		    render_forecast, false);
@@ -567,6 +571,23 @@ static const struct command commands[] = {
 	{"proposals", "[--state S] [--limit N]", "the proposals for elimination", cmd_proposals},
 	{"forecast", "--until DATE [--list] [--limit N]",
 	 "the dossiers that become eligible by DATE", cmd_forecast},
+	{"whoami", "", "your Unix user and your roles", cli_cmd_whoami},
+	{"opinion", "favorable|unfavorable (--batch B | P...) [--comment T]",
+	 "the DIM physician's opinion", cli_cmd_opinion},
+	{"approve", "(--batch B | P...) [--override-unfavorable --reason T]",
+	 "the director's decision to eliminate", cli_cmd_approve},
+	{"refuse", "(--batch B | P...) --reason T", "the director's refusal", cli_cmd_refuse},
+	{"visa", "--batch B --reference R [--keep P...] [--reject P...]",
+	 "the visa of the archives administration", cli_cmd_visa},
+	{"destroyed", "--batch B --certificate R", "record the destruction of a batch",
+	 cli_cmd_destroyed},
+	{"hold", "IPP --reason T", "keep a dossier whatever its dates (director)", cli_cmd_hold},
+	{"release", "IPP", "lift the director's hold", cli_cmd_release},
+	{"litigation", "open IPP --id ID --date D [--reference R] | close ID --date D",
+	 "a litigation suspends the retention", cli_cmd_litigation},
+	{"bordereau", "B [--format csv|html]", "the bordereau d'élimination of a batch",
+	 cli_cmd_bordereau},
+	{"audit", "[--since DATE] [--limit N] | verify", "the audit journal", cli_cmd_audit},
 };
 
 void commands_usage(FILE *f)
@@ -583,5 +604,5 @@ int commands_run(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[0], commands[i].name) == 0)
 			return commands[i].run(cli, argc, argv);
-	return usage_error("unknown command '%s'", argv[0]);
+	return cli_usage_error("unknown command '%s'", argv[0]);
 }

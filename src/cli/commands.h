@@ -20,4 +20,26 @@ int commands_run(struct cli *cli, int argc, char **argv);
 /* The list of commands, for --help. */
 void commands_usage(FILE *f);
 
+/* Shared by the command files. */
+#include <jansson.h>
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *cli_str(json_t *o, const char *key); /* "-" when absent */
+long long cli_num(json_t *o, const char *key);
+int cli_parse_count(const char *s, long long *out); /* 0..1000000 */
+/* Send req (consumed), render the reply; returns the exit status. */
+int cli_call(struct cli *cli, json_t *req, void (*render)(json_t *result), bool progress);
+
+/* The workflow commands (workflow_cmds.c). */
+int cli_cmd_whoami(struct cli *cli, int argc, char **argv);
+int cli_cmd_opinion(struct cli *cli, int argc, char **argv);
+int cli_cmd_approve(struct cli *cli, int argc, char **argv);
+int cli_cmd_refuse(struct cli *cli, int argc, char **argv);
+int cli_cmd_visa(struct cli *cli, int argc, char **argv);
+int cli_cmd_destroyed(struct cli *cli, int argc, char **argv);
+int cli_cmd_hold(struct cli *cli, int argc, char **argv);
+int cli_cmd_release(struct cli *cli, int argc, char **argv);
+int cli_cmd_litigation(struct cli *cli, int argc, char **argv);
+int cli_cmd_bordereau(struct cli *cli, int argc, char **argv);
+int cli_cmd_audit(struct cli *cli, int argc, char **argv);
+
 #endif

@@ -50,6 +50,20 @@ rd_date clock_today(void)
 	return d;
 }
 
+int64_t clock_midnight(rd_date d)
+{
+	struct tm tm;
+	int y, m, dd;
+
+	date_to_ymd(d, &y, &m, &dd);
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = dd;
+	tm.tm_isdst = -1;
+	return (int64_t)mktime(&tm);
+}
+
 int64_t clock_now(void)
 {
 	return (int64_t)time(NULL);

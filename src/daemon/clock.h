@@ -22,6 +22,9 @@ int clock_is_pinned(void);
 
 rd_date clock_today(void);
 
+/* Unix time of local midnight starting day d. */
+int64_t clock_midnight(rd_date d);
+
 /* Seconds since the epoch. */
 int64_t clock_now(void);
 

@@ -130,10 +130,14 @@ static int p_max_connections(struct parse_state *ps, const char *section,
 static int p_name(struct parse_state *ps, const char *section, const char *key,
 		  const char *value)
 {
+	char **slot = strcmp(key, "service") == 0 ? &ps->cfg.service : &ps->cfg.name;
+
 	(void)section;
+	if (!*value)
+		return fail(ps, "%s: empty", key);
 	if (strlen(value) > 150)
 		return fail(ps, "%s: longer than 150 characters", key);
-	if (set_string(&ps->cfg.name, value) < 0)
+	if (set_string(slot, value) < 0)
 		return fail(ps, "%s: out of memory", key);
 	return 1;
 }
@@ -330,6 +334,7 @@ static const struct key_def keys[] = {
 	{"daemon", "socket_mode", p_socket_mode},
 	{"daemon", "max_connections", p_max_connections},
 	{"establishment", "name", p_name},
+	{"establishment", "service", p_name},
 	{"establishment", "finess", p_finess},
 	{"establishment", "public", p_public},
 	{"establishment", "timezone", p_timezone},
@@ -399,8 +404,9 @@ int config_init_defaults(struct config *cfg)
 	cfg->database = strdup(CONFIG_DEFAULT_DATABASE);
 	cfg->socket = strdup(CONFIG_DEFAULT_SOCKET);
 	cfg->name = strdup("Établissement");
+	cfg->service = strdup("Département d'information médicale");
 	cfg->finess = strdup("000000000");
-	if (!cfg->database || !cfg->socket || !cfg->name || !cfg->finess) {
+	if (!cfg->database || !cfg->socket || !cfg->name || !cfg->service || !cfg->finess) {
 		config_fini(cfg);
 		return -ENOMEM;
 	}
@@ -426,6 +432,7 @@ static int copy_config(struct config *dst, const struct config *src)
 	dst->database = src->database ? strdup(src->database) : NULL;
 	dst->socket = src->socket ? strdup(src->socket) : NULL;
 	dst->name = src->name ? strdup(src->name) : NULL;
+	dst->service = src->service ? strdup(src->service) : NULL;
 	dst->finess = src->finess ? strdup(src->finess) : NULL;
 	dst->timezone = src->timezone ? strdup(src->timezone) : NULL;
 	for (int r = 0; r < ROLE_COUNT; r++)
@@ -560,6 +567,7 @@ void config_fini(struct config *cfg)
 	free(cfg->database);
 	free(cfg->socket);
 	free(cfg->name);
+	free(cfg->service);
 	free(cfg->finess);
 	free(cfg->timezone);
 	for (int r = 0; r < ROLE_COUNT; r++)

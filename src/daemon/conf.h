@@ -36,6 +36,7 @@ struct config {
 	unsigned max_connections;
 	/* [establishment] */
 	char *name;
+	char *service; /* producing service, on the bordereau */
 	char *finess;
 	bool is_public;
 	char *timezone; /* NULL: the system's */

@@ -112,6 +112,8 @@ struct csvimport {
 
 	/* Outcome. */
 	uint64_t rows, changed, n_errors;
+	uint64_t reborn;
+	char reborn_ipps[1400];
 	struct csvimport_error *errors;
 	size_t max_errors, errors_kept;
 	int fatal; /* 0, -EINVAL or -EIO: stop reading */
@@ -366,7 +368,15 @@ static void store_result(struct csvimport *ci, int rc, const char *ipp)
 {
 	char tmp[48];
 
-	if (rc > 0) {
+	if (rc == STORE_REBORN) {
+		/* A destroyed dossier's IPP again: a new dossier, reported. */
+		ci->changed++;
+		ci->reborn++;
+		size_t n = strlen(ci->reborn_ipps);
+		if (ci->reborn <= 20 && n + strlen(ipp) + 3 < sizeof(ci->reborn_ipps))
+			snprintf(ci->reborn_ipps + n, sizeof(ci->reborn_ipps) - n, "%s%s",
+				 n ? ", " : "", ipp);
+	} else if (rc > 0) {
 		ci->changed++;
 	} else if (rc == -ENOENT) {
 		add_error(ci, ci->record_line,
@@ -672,6 +682,12 @@ const struct csvimport_error *csvimport_errors(const struct csvimport *ci,
 const char *csvimport_ignored_columns(const struct csvimport *ci)
 {
 	return ci->ignored;
+}
+
+uint64_t csvimport_reborn(const struct csvimport *ci, const char **ipps)
+{
+	*ipps = ci->reborn_ipps;
+	return ci->reborn;
 }
 
 void csvimport_free(struct csvimport *ci)

@@ -66,6 +66,12 @@ uint64_t csvimport_changed(const struct csvimport *ci); /* rows that changed */
 uint64_t csvimport_error_count(const struct csvimport *ci);
 const struct csvimport_error *csvimport_errors(const struct csvimport *ci,
 					       size_t *n);
+/*
+ * Patients created for IPPs whose earlier dossier was destroyed (a new
+ * dossier starts); *ipps = the first twenty, comma-separated.
+ */
+uint64_t csvimport_reborn(const struct csvimport *ci, const char **ipps);
+
 /* Header columns that were not used, comma-separated ("" when none). */
 const char *csvimport_ignored_columns(const struct csvimport *ci);
 

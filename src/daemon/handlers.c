@@ -36,7 +36,7 @@ json_t *handlers_error(const char *fmt, ...)
 	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 }
 
-static json_t *ok(json_t *result)
+json_t *handlers_ok(json_t *result)
 {
 	if (!result)
 		return handlers_error("out of memory");
@@ -45,8 +45,8 @@ static json_t *ok(json_t *result)
 
 /* An optional string argument; false (and *err) when it is not a string
  * of at most max bytes. */
-static bool arg_string(json_t *req, const char *key, size_t max,
-		       const char **out, json_t **err)
+bool handlers_arg_string(json_t *req, const char *key, size_t max,
+			 const char **out, json_t **err)
 {
 	json_t *v = json_object_get(req, key);
 
@@ -63,12 +63,12 @@ static bool arg_string(json_t *req, const char *key, size_t max,
 	return true;
 }
 
-static bool arg_date(json_t *req, const char *key, rd_date *out, json_t **err)
+bool handlers_arg_date(json_t *req, const char *key, rd_date *out, json_t **err)
 {
 	const char *s;
 
 	*out = DATE_NONE;
-	if (!arg_string(req, key, 10, &s, err))
+	if (!handlers_arg_string(req, key, 10, &s, err))
 		return false;
 	if (s && date_parse(s, strlen(s), out) < 0) {
 		*err = handlers_error("%s: '%s' is not a date (YYYY-MM-DD)", key, s);
@@ -152,7 +152,7 @@ static json_t *h_status(struct daemon *d, struct conn *c, json_t *req)
 		json_object_set_new(r, "last_scan", json_null());
 	}
 	json_object_set_new(r, "job", jobs_describe(d->jobs));
-	return ok(r);
+	return handlers_ok(r);
 }
 
 static json_t *h_explain(struct daemon *d, struct conn *c, json_t *req)
@@ -163,7 +163,7 @@ static json_t *h_explain(struct daemon *d, struct conn *c, json_t *req)
 	json_t *err = NULL;
 
 	(void)c;
-	if (!arg_string(req, "ipp", MAX_IPP, &ipp, &err))
+	if (!handlers_arg_string(req, "ipp", MAX_IPP, &ipp, &err))
 		return err;
 	if (!ipp || !*ipp)
 		return handlers_error("explain needs an IPP");
@@ -176,7 +176,7 @@ static json_t *h_explain(struct daemon *d, struct conn *c, json_t *req)
 	engine_evaluate(&d->cfg.policy, &dos->facts, today, &res);
 	json_t *r = render_explain(&d->cfg.policy, dos, &res, today);
 	store_dossier_free(dos);
-	return ok(r);
+	return handlers_ok(r);
 }
 
 struct list_ctx {
@@ -212,7 +212,7 @@ static json_t *h_proposals(struct daemon *d, struct conn *c, json_t *req)
 	struct list_ctx l;
 
 	(void)c;
-	if (!arg_string(req, "state", 16, &state, &err) || !arg_limit(req, &limit, &err))
+	if (!handlers_arg_string(req, "state", 16, &state, &err) || !arg_limit(req, &limit, &err))
 		return err;
 	if (state && !valid_state(state))
 		return handlers_error("unknown proposal state '%s' (states: proposed, reviewed, "
@@ -226,7 +226,7 @@ static json_t *h_proposals(struct daemon *d, struct conn *c, json_t *req)
 		json_decref(l.arr);
 		return handlers_error("cannot read the proposals: %s", store_errmsg(d->reader));
 	}
-	return ok(json_pack("{s:o}", "proposals", l.arr));
+	return handlers_ok(json_pack("{s:o}", "proposals", l.arr));
 }
 
 static int add_month(void *ctx, int year, int month, int64_t count)
@@ -263,7 +263,7 @@ static json_t *h_forecast(struct daemon *d, struct conn *c, json_t *req)
 	const rd_date today = clock_today();
 
 	(void)c;
-	if (!arg_date(req, "until", &until, &err) || !arg_limit(req, &limit, &err))
+	if (!handlers_arg_date(req, "until", &until, &err) || !arg_limit(req, &limit, &err))
 		return err;
 	if (until == DATE_NONE)
 		return handlers_error("forecast needs a date: --until YYYY-MM-DD");
@@ -298,7 +298,7 @@ static json_t *h_forecast(struct daemon *d, struct conn *c, json_t *req)
 			      "months", months.arr);
 	if (r && list.arr)
 		json_object_set_new(r, "dossiers", list.arr);
-	return ok(r);
+	return handlers_ok(r);
 }
 
 /* ------------------------------------------------------------ jobs */
@@ -331,6 +331,29 @@ static void job_resume(void *owner, struct job *job)
 	conn_resume(c);
 }
 
+void handlers_actor(const struct conn *c, struct job_actor *out)
+{
+	memset(out, 0, sizeof(*out));
+	snprintf(out->user, sizeof(out->user), "%s", c->caller.user);
+	out->uid = (int64_t)c->uid;
+	snprintf(out->role, sizeof(out->role), "%s", c->role_used ? c->role_used : "none");
+}
+
+json_t *handlers_call(struct daemon *d, struct conn *c, job_fn fn, void *arg,
+		      void (*free_arg)(void *))
+{
+	struct job *job;
+	struct job_actor actor;
+	struct job_owner owner = {c, job_done, job_progress, NULL};
+
+	handlers_actor(c, &actor);
+	int rc = jobs_call(d->jobs, fn, arg, free_arg, &actor, &owner, &job);
+	if (rc < 0)
+		return handlers_error("cannot run the command: %s", strerror(-rc));
+	c->job = job;
+	return NULL;
+}
+
 static json_t *h_import(struct daemon *d, struct conn *c, json_t *req)
 {
 	const char *kind, *source;
@@ -338,14 +361,17 @@ static json_t *h_import(struct daemon *d, struct conn *c, json_t *req)
 	struct job *job;
 	struct job_owner owner = {c, job_done, job_progress, job_resume};
 
-	if (!arg_string(req, "kind", 32, &kind, &err) ||
-	    !arg_string(req, "source", MAX_SOURCE, &source, &err))
+	if (!handlers_arg_string(req, "kind", 32, &kind, &err) ||
+	    !handlers_arg_string(req, "source", MAX_SOURCE, &source, &err))
 		return err;
 	int k = kind ? csvimport_kind_from_name(kind) : -EINVAL;
 	if (k < 0)
 		return handlers_error("unknown import kind '%s' (kinds: patients, encounters, "
 				      "transfusions, litigations)", kind ? kind : "");
-	int rc = jobs_import(d->jobs, k, source && *source ? source : "stdin", &owner, &job);
+	struct job_actor actor;
+	handlers_actor(c, &actor);
+	int rc = jobs_import(d->jobs, k, source && *source ? source : "stdin", &actor, &owner,
+			     &job);
 	if (rc < 0)
 		return handlers_error("cannot start the import: %s", strerror(-rc));
 	c->job = job;
@@ -357,7 +383,11 @@ static json_t *h_scan(struct daemon *d, struct conn *c, json_t *req)
 {
 	struct job *job;
 	struct job_owner owner = {c, job_done, job_progress, NULL};
-	int rc = jobs_scan(d->jobs, json_is_true(json_object_get(req, "full")), &owner, &job);
+	struct job_actor actor;
+
+	handlers_actor(c, &actor);
+	int rc = jobs_scan(d->jobs, json_is_true(json_object_get(req, "full")), &actor, &owner,
+			   &job);
 
 	if (rc < 0)
 		return handlers_error("cannot start the scan: %s", strerror(-rc));
@@ -365,26 +395,83 @@ static json_t *h_scan(struct daemon *d, struct conn *c, json_t *req)
 	return NULL;
 }
 
-static const struct command {
-	const char *name;
-	json_t *(*fn)(struct daemon *d, struct conn *c, json_t *req);
-} commands[] = {
-	{"status", h_status},
-	{"explain", h_explain},
-	{"proposals", h_proposals},
-	{"forecast", h_forecast},
-	{"import", h_import},
-	{"scan", h_scan},
+static json_t *h_whoami(struct daemon *d, struct conn *c, json_t *req)
+{
+	static const enum wf_role all[] = {WF_ROLE_ARCHIVIST, WF_ROLE_DIM, WF_ROLE_DIRECTOR,
+					   WF_ROLE_ARCHIVES, WF_ROLE_ADMIN};
+	json_t *roles = json_array();
+
+	(void)d;
+	(void)req;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (c->caller.roles & all[i])
+			json_array_append_new(roles, json_string(wf_role_name(all[i])));
+	return handlers_ok(json_pack("{s:s, s:I, s:I, s:o}", "user", c->caller.user, "uid",
+				     (json_int_t)c->uid, "gid", (json_int_t)c->gid, "roles",
+				     roles));
+}
+
+#define READERS ROLES_ALL
+#define FEEDERS (WF_ROLE_ADMIN | WF_ROLE_ARCHIVIST)
+
+static const struct handler_command commands[] = {
+	{"whoami", 0, h_whoami},
+	{"status", READERS, h_status},
+	{"explain", READERS, h_explain},
+	{"proposals", READERS, h_proposals},
+	{"forecast", READERS, h_forecast},
+	{"import", FEEDERS, h_import},
+	{"scan", FEEDERS, h_scan},
 };
+
+static const struct handler_command *find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	for (size_t i = 0; i < workflow_commands_count; i++)
+		if (strcmp(name, workflow_commands[i].name) == 0)
+			return &workflow_commands[i];
+	return NULL;
+}
+
+/* "director" or "archivist or director". */
+static const char *needed(unsigned roles, char *buf, size_t len)
+{
+	char list[128];
+	char *last;
+
+	roles_describe(roles, list, sizeof(list));
+	last = strrchr(list, ',');
+	if (last)
+		snprintf(buf, len, "%.*s or%s", (int)(last - list), list, last + 1);
+	else
+		snprintf(buf, len, "%s", list);
+	return buf;
+}
 
 json_t *handlers_dispatch(struct daemon *d, struct conn *c, json_t *req)
 {
-	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	const char *name = json_string_value(json_object_get(req, "cmd"));
+	const struct handler_command *cmd;
+	char need[160], have[128];
 
-	if (!cmd)
+	if (!name)
 		return handlers_error("request without a command");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(cmd, commands[i].name) == 0)
-			return commands[i].fn(d, c, req);
-	return handlers_error("unknown command '%.40s'", cmd);
+	cmd = find(name);
+	if (!cmd)
+		return handlers_error("unknown command '%.40s'", name);
+	c->role_used = NULL;
+	/* The role is checked here, from the kernel's uid, whatever the
+	 * client checked on its side. */
+	if (cmd->roles && !roles_allow(c->caller.roles, cmd->roles, &c->role_used)) {
+		log_notice("refused %s to %s (uid %u): needs %s", name, c->caller.user,
+			   (unsigned)c->uid, needed(cmd->roles, need, sizeof(need)));
+		return handlers_error("permission denied: '%s' needs the role %s (you are %s, "
+				      "with the roles: %s)",
+				      name, needed(cmd->roles, need, sizeof(need)),
+				      c->caller.user,
+				      roles_describe(c->caller.roles, have, sizeof(have)));
+	}
+	return cmd->fn(d, c, req);
 }

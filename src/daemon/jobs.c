@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <uv.h>
 
@@ -27,7 +28,7 @@
 #define STREAM_LOW (1u << 20)
 #define PROGRESS_INTERVAL_MS 250
 
-enum job_kind { JOB_IMPORT, JOB_SCAN, JOB_RECOMPUTE };
+enum job_kind { JOB_IMPORT, JOB_SCAN, JOB_RECOMPUTE, JOB_CALL };
 
 enum job_phase { PHASE_QUEUED, PHASE_READING, PHASE_RECOMPUTING, PHASE_PROPOSING };
 
@@ -47,6 +48,12 @@ struct job {
 	struct job *next;
 	struct job_owner owner;
 	bool attached;
+	struct job_actor actor;
+	bool has_actor;
+	job_fn fn;
+	void *arg;
+	void (*free_arg)(void *);
+	json_t *call_reply;
 
 	atomic_bool cancel;
 	atomic_int phase;
@@ -74,6 +81,8 @@ struct job {
 	json_t *errors;
 	uint64_t error_count, n_rows, n_changed;
 	char ignored[512];
+	uint64_t reborn;
+	char reborn_ipps[1400];
 	struct store_recompute_stats stats;
 	int64_t batch;
 	size_t proposed;
@@ -212,6 +221,25 @@ static void record_import_errors(struct job *job, struct csvimport *ci)
 	job->error_count = csvimport_error_count(ci);
 }
 
+/* One journal entry per imported file, in the import's transaction. */
+static int audit_import(struct job *job, struct store *st)
+{
+	json_t *det = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "kind",
+				csvimport_kind_name(job->csv_kind), "source", job->source,
+				"rows", (json_int_t)job->n_rows, "changed",
+				(json_int_t)job->n_changed, "recomputed",
+				(json_int_t)job->stats.recomputed, "reborn",
+				(json_int_t)job->reborn);
+	char *text = det ? json_dumps(det, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	int rc = text ? store_audit_append(st, "import", csvimport_kind_name(job->csv_kind),
+					   text)
+		      : -ENOMEM;
+
+	free(text);
+	json_decref(det);
+	return rc;
+}
+
 static void import_work(struct job *job)
 {
 	struct daemon *d = job->js->d;
@@ -271,9 +299,14 @@ static void import_work(struct job *job)
 				  job->error_count == 1 ? "" : "s");
 		goto rollback;
 	}
+	const char *reborn;
+	job->reborn = csvimport_reborn(ci, &reborn);
+	snprintf(job->reborn_ipps, sizeof(job->reborn_ipps), "%s", reborn);
 	atomic_store(&job->phase, PHASE_RECOMPUTING);
 	rc = store_recompute_dirty(st, &d->cfg.policy, job->today, on_progress, job,
 				   &job->stats);
+	if (rc >= 0)
+		rc = audit_import(job, st);
 	if (rc < 0) {
 		if (rc == -ECANCELED)
 			set_error(job, rc, "%s: import cancelled; nothing of it was kept",
@@ -351,9 +384,19 @@ static void scan_work(struct job *job)
 static void work_cb(uv_work_t *req)
 {
 	struct job *job = req->data;
+	struct daemon *d = job->js->d;
+	struct store_actor a = {"retentiond", (int64_t)geteuid(), "system"};
 
+	if (job->has_actor) {
+		a.user = job->actor.user;
+		a.uid = job->actor.uid;
+		a.role = job->actor.role;
+	}
+	store_set_actor(d->writer, &a, job->now);
 	if (job->kind == JOB_IMPORT)
 		import_work(job);
+	else if (job->kind == JOB_CALL)
+		job->call_reply = job->fn(d, d->writer, job->arg);
 	else
 		scan_work(job);
 }
@@ -369,6 +412,11 @@ static json_t *stats_json(const struct job *job)
 
 static json_t *build_reply(struct job *job, uint64_t ms)
 {
+	if (job->kind == JOB_CALL && job->rc == 0) {
+		json_t *r = job->call_reply;
+		job->call_reply = NULL;
+		return r ? r : json_pack("{s:b, s:s}", "ok", 0, "error", "out of memory");
+	}
 	if (job->rc < 0) {
 		json_t *r = json_pack("{s:b, s:s}", "ok", 0, "error", job->error);
 		if (r && job->errors) {
@@ -387,6 +435,9 @@ static json_t *build_reply(struct job *job, uint64_t ms)
 		json_object_set_new(res, "rows", json_integer((json_int_t)job->n_rows));
 		json_object_set_new(res, "rows_changed", json_integer((json_int_t)job->n_changed));
 		json_object_set_new(res, "ignored_columns", json_string(job->ignored));
+		json_object_set_new(res, "reborn", json_integer((json_int_t)job->reborn));
+		if (job->reborn)
+			json_object_set_new(res, "reborn_ipps", json_string(job->reborn_ipps));
 	} else {
 		json_object_set_new(res, "batch", job->batch ? json_integer(job->batch) : json_null());
 		json_object_set_new(res, "proposed", json_integer((json_int_t)job->proposed));
@@ -411,6 +462,9 @@ static void remember_scan(struct jobs *js, struct job *job, uint64_t ms)
 
 static void job_free(struct job *job)
 {
+	if (job->free_arg)
+		job->free_arg(job->arg);
+	json_decref(job->call_reply);
 	stream_free(job);
 	json_decref(job->errors);
 	uv_mutex_destroy(&job->mu);
@@ -554,6 +608,7 @@ int jobs_new(struct daemon *d, struct jobs **out)
 }
 
 static struct job *job_new(struct jobs *js, enum job_kind kind,
+			   const struct job_actor *actor,
 			   const struct job_owner *owner)
 {
 	struct job *job = calloc(1, sizeof(*job));
@@ -572,6 +627,10 @@ static struct job *job_new(struct jobs *js, enum job_kind kind,
 	job->js = js;
 	job->kind = kind;
 	job->sent_phase = -1;
+	if (actor) {
+		job->actor = *actor;
+		job->has_actor = true;
+	}
 	if (owner) {
 		job->owner = *owner;
 		job->attached = true;
@@ -595,9 +654,10 @@ static int enqueue(struct jobs *js, struct job *job)
 }
 
 int jobs_import(struct jobs *js, int kind, const char *source,
-		const struct job_owner *owner, struct job **out)
+		const struct job_actor *actor, const struct job_owner *owner,
+		struct job **out)
 {
-	struct job *job = job_new(js, JOB_IMPORT, owner);
+	struct job *job = job_new(js, JOB_IMPORT, actor, owner);
 
 	if (!job)
 		return -ENOMEM;
@@ -607,10 +667,10 @@ int jobs_import(struct jobs *js, int kind, const char *source,
 	return enqueue(js, job);
 }
 
-int jobs_scan(struct jobs *js, bool full, const struct job_owner *owner,
-	      struct job **out)
+int jobs_scan(struct jobs *js, bool full, const struct job_actor *actor,
+	      const struct job_owner *owner, struct job **out)
 {
-	struct job *job = job_new(js, JOB_SCAN, owner);
+	struct job *job = job_new(js, JOB_SCAN, actor, owner);
 
 	if (!job)
 		return -ENOMEM;
@@ -620,9 +680,28 @@ int jobs_scan(struct jobs *js, bool full, const struct job_owner *owner,
 	return enqueue(js, job);
 }
 
+int jobs_call(struct jobs *js, job_fn fn, void *arg, void (*free_arg)(void *),
+	      const struct job_actor *actor, const struct job_owner *owner,
+	      struct job **out)
+{
+	struct job *job = job_new(js, JOB_CALL, actor, owner);
+
+	if (!job) {
+		if (free_arg)
+			free_arg(arg);
+		return -ENOMEM;
+	}
+	job->fn = fn;
+	job->arg = arg;
+	job->free_arg = free_arg;
+	if (out)
+		*out = job;
+	return enqueue(js, job);
+}
+
 int jobs_recompute(struct jobs *js)
 {
-	struct job *job = job_new(js, JOB_RECOMPUTE, NULL);
+	struct job *job = job_new(js, JOB_RECOMPUTE, NULL, NULL);
 
 	if (!job)
 		return -ENOMEM;
@@ -674,7 +753,7 @@ bool jobs_busy(const struct jobs *js)
 
 json_t *jobs_describe(struct jobs *js)
 {
-	static const char *const kinds[] = {"import", "scan", "recompute"};
+	static const char *const kinds[] = {"import", "scan", "recompute", "command"};
 	struct job *job = js->running;
 	size_t queued = 0;
 

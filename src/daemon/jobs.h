@@ -31,6 +31,20 @@ typedef void (*job_progress_fn)(void *owner, struct job *job, json_t *progress);
 /* Called on the loop thread when the import stream has room again. */
 typedef void (*job_resume_fn)(void *owner, struct job *job);
 
+/* Who asked, for the audit journal (copied into the job). */
+struct job_actor {
+	char user[64];
+	int64_t uid;
+	char role[16];
+};
+
+/*
+ * A short write run on the writer thread: it opens and ends its own
+ * transaction on st and returns the reply ({"ok": ...}), never NULL.
+ */
+struct store;
+typedef json_t *(*job_fn)(struct daemon *d, struct store *st, void *arg);
+
 struct job_owner {
 	void *owner;
 	job_done_fn done;
@@ -46,9 +60,15 @@ void jobs_free(struct jobs *js);
 
 /* Queue an import of kind (csvimport kind) named source. */
 int jobs_import(struct jobs *js, int kind, const char *source,
-		const struct job_owner *owner, struct job **out);
+		const struct job_actor *actor, const struct job_owner *owner,
+		struct job **out);
 /* Queue a scan (recompute what changed and propose); full: recompute all. */
-int jobs_scan(struct jobs *js, bool full, const struct job_owner *owner,
+int jobs_scan(struct jobs *js, bool full, const struct job_actor *actor,
+	      const struct job_owner *owner, struct job **out);
+/* Queue fn(arg); free_arg(arg) after it ran (may be NULL). The store's
+ * actor is set to *actor before fn runs. */
+int jobs_call(struct jobs *js, job_fn fn, void *arg, void (*free_arg)(void *),
+	      const struct job_actor *actor, const struct job_owner *owner,
 	      struct job **out);
 /* Queue the start-up recompute of dirty and due dossiers (no owner). */
 int jobs_recompute(struct jobs *js);

@@ -22,6 +22,9 @@ void log_init(bool with_priority, bool debug)
 }
 
 static void vlog(int prio, const char *tag, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void vlog(int prio, const char *tag, const char *fmt, va_list ap)
 {
 	char line[1024];
 	int n;

@@ -307,6 +307,7 @@ static void on_connection(uv_stream_t *listener, int status)
 	c->uid = cred.uid;
 	c->gid = cred.gid;
 	c->pid = cred.pid;
+	roles_resolve(&srv->d->cfg, c->uid, c->gid, &c->caller);
 	if (srv->n_conns > srv->d->cfg.max_connections) {
 		conn_send_error(c, "too many connections (at most %u)",
 				srv->d->cfg.max_connections);

@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "common/proto.h"
+#include "daemon/roles.h"
 
 struct daemon;
 struct job;
@@ -29,6 +30,7 @@ struct conn {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
+	struct caller caller; /* user, groups and roles, from the kernel's uid */
 	uint64_t last_activity_ms;
 	struct job *job;   /* a job replying to this connection later */
 	bool streaming;    /* DATA frames go to job's stream */
@@ -36,6 +38,7 @@ struct conn {
 	bool want_progress;
 	bool closing;
 	bool close_after_reply; /* the daemon stops: close once replied */
+	const char *role_used;  /* the role that allowed the current request */
 };
 
 int server_new(struct daemon *d, struct server **out);

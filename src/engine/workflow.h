@@ -99,7 +99,8 @@ unsigned wf_action_roles(enum wf_action a);
 bool wf_state_is_final(enum wf_state s);
 
 /* Stable names: "proposed"..., "favorable"/"unfavorable"/"none",
- * "opinion"..., "archivist"... Parsing returns -EINVAL when unknown. */
+ * "opinion"..., "archivist"... Parsing returns -EINVAL when unknown; a
+ * value out of range (or not one role bit) has no name: NULL. */
 const char *wf_state_name(enum wf_state s);
 int wf_state_from_name(const char *name);
 const char *wf_opinion_name(enum wf_opinion o);

@@ -2,13 +2,16 @@
 /*
  * Proposals of elimination: opening tonight's batch for the eligible
  * dossiers never proposed (found through the partial index
- * dossiers_unproposed, not by a scan), and listing proposals.
+ * dossiers_unproposed, not by a scan), and listing proposals. A proposal
+ * copies the IPP and the extreme dates of the dossier when it is opened:
+ * it is the register entry that outlives the dossier.
  */
 #include "config.h"
 
 #include "store/store_internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,11 +82,18 @@ static int add_proposal(struct store *st, int64_t batch, int64_t now,
 	sqlite3_stmt *s = NULL;
 	int r, rc;
 
-	/* The trigger proposals_ai records it as the dossier's proposal. */
+	/* The trigger proposals_ai records it as the dossier's proposal. The
+	 * extreme dates come from the covering index encounters_by_patient. */
 	r = store_stmt(st, STMT_PROPOSAL_ADD,
 		       "INSERT INTO proposals(patient_id, batch_id, state,"
-		       "  retain_until, basis, created_at, updated_at)"
-		       " VALUES (?1, ?2, 'proposed', ?3, ?4, ?5, ?5)",
+		       "  retain_until, basis, created_at, updated_at, ipp,"
+		       "  first_date, last_date)"
+		       " SELECT ?1, ?2, 'proposed', ?3, ?4, ?5, ?5, t.ipp,"
+		       "  (SELECT min(start_date) FROM encounters"
+		       "    WHERE patient_id = ?1),"
+		       "  (SELECT max(coalesce(end_date, start_date))"
+		       "    FROM encounters WHERE patient_id = ?1)"
+		       " FROM patients t WHERE t.id = ?1",
 		       &s);
 	if (r < 0)
 		return r;
@@ -97,8 +107,30 @@ static int add_proposal(struct store *st, int64_t batch, int64_t now,
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_DONE)
 		r = store_fail(st, rc);
+	else if (sqlite3_changes(st->db) != 1)
+		r = store_error(st, -EIO, "dossier %lld has no patient",
+				(long long)c->pid);
 out:
 	store_stmt_done(s);
+	return r;
+}
+
+static int audit_batch(struct store *st, int64_t batch, rd_date today,
+		       size_t n)
+{
+	struct store_json j;
+	char target[32];
+	int r;
+
+	store_json_begin(&j);
+	store_json_int(&j, "count", (int64_t)n);
+	store_json_date(&j, "created_on", today);
+	r = store_json_end(&j);
+	if (r == 0) {
+		snprintf(target, sizeof(target), "batch %lld", (long long)batch);
+		r = store_audit_append(st, "propose", target, j.p);
+	}
+	store_json_free(&j);
 	return r;
 }
 
@@ -176,6 +208,9 @@ int store_propose(struct store *st, rd_date today, int64_t now,
 		r = set_batch_size(st, batch, total);
 		if (r < 0)
 			goto out;
+		r = audit_batch(st, batch, today, total);
+		if (r < 0)
+			goto out;
 	}
 	*batch_id = batch;
 	*n = total;
@@ -192,39 +227,46 @@ static bool known_state(const char *state)
 	return false;
 }
 
+#define PROPOSAL_COLUMNS                                                    \
+	"SELECT id, ipp, state, retain_until, basis, batch_id, created_at,"  \
+	"  reason, opinion FROM proposals"
+
 int store_proposals_each(struct store *st, const char *state, int64_t batch,
 			 size_t limit, store_proposal_fn fn, void *ctx)
 {
 	sqlite3_stmt *s = NULL;
 	int r, rc;
 
-	if (!st || !fn || (state && !known_state(state)))
+	if (!st || !fn || (state && !known_state(state)) || batch < 0)
 		return -EINVAL;
-	if (state)
+	/* One statement per index, so each filter reads only its rows, in id
+	 * order (an index entry ends with the rowid): no sort. Each names ?1
+	 * to ?3, so that the same bindings fit all three. */
+	if (batch)
+		r = store_stmt(st, STMT_PROPOSALS_BY_BATCH,
+			       PROPOSAL_COLUMNS
+			       " INDEXED BY proposals_by_batch"
+			       " WHERE batch_id = ?3 AND (?1 IS NULL OR state = ?1)"
+			       " ORDER BY id LIMIT ?2",
+			       &s);
+	else if (state)
 		r = store_stmt(st, STMT_PROPOSALS_BY_STATE,
-			       "SELECT p.id, t.ipp, p.state, p.retain_until,"
-			       "  p.basis, p.batch_id, p.created_at, p.reason"
-			       " FROM proposals p"
+			       PROPOSAL_COLUMNS
 			       " INDEXED BY proposals_by_state"
-			       " JOIN patients t ON t.id = p.patient_id"
-			       " WHERE p.state = ?1 AND (?3 = 0 OR p.batch_id = ?3)"
-			       " ORDER BY p.id LIMIT ?2",
+			       " WHERE state = ?1 AND ?3 = 0"
+			       " ORDER BY id LIMIT ?2",
 			       &s);
 	else
 		r = store_stmt(st, STMT_PROPOSALS_ALL,
-			       "SELECT p.id, t.ipp, p.state, p.retain_until,"
-			       "  p.basis, p.batch_id, p.created_at, p.reason"
-			       " FROM proposals p"
-			       " JOIN patients t ON t.id = p.patient_id"
-			       " WHERE (?3 = 0 OR p.batch_id = ?3)"
-			       " ORDER BY p.id LIMIT ?2",
+			       PROPOSAL_COLUMNS
+			       " WHERE ?1 IS NULL AND ?3 = 0"
+			       " ORDER BY id LIMIT ?2",
 			       &s);
 	if (r < 0)
 		return r;
 	if ((store_bind_text(s, 1, state) |
 	     sqlite3_bind_int64(s, 2, limit ? (int64_t)limit : -1) |
-	     sqlite3_bind_int64(s, 3, batch)) !=
-	    SQLITE_OK) {
+	     sqlite3_bind_int64(s, 3, batch)) != SQLITE_OK) {
 		r = store_fail_bind(st);
 		goto out;
 	}
@@ -238,6 +280,7 @@ int store_proposals_each(struct store *st, const char *state, int64_t batch,
 			.batch = sqlite3_column_int64(s, 5),
 			.created_at = sqlite3_column_int64(s, 6),
 			.reason = (const char *)sqlite3_column_text(s, 7),
+			.opinion = (const char *)sqlite3_column_text(s, 8),
 		};
 
 		r = fn(ctx, &prop);

@@ -2,7 +2,8 @@
 /*
  * Recompute: load a dossier's facts, run the engine, store status,
  * retain_until and basis, clear the dirty mark, and withdraw an open
- * proposal of a dossier that is no longer eligible.
+ * proposal of a dossier that is no longer eligible (audited in the same
+ * transaction, in the name of the connection's actor).
  *
  * The dirty and due sets are read a page of ids at a time through their
  * index (dossiers_dirty, dossiers_by_status), then each dossier is loaded
@@ -21,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* The SQL spells statuses as literals (see store_internal.h). */
 _Static_assert(ENGINE_RETAINED == 0 && ENGINE_ELIGIBLE == 1 &&
@@ -46,6 +46,7 @@ struct run {
 	store_progress_fn progress;
 	void *ctx;
 	struct store_recompute_stats acc;
+	struct engine_result *last; /* gets each evaluation, or NULL */
 };
 
 static int grow(void **buf, size_t *cap, size_t need, size_t elem)
@@ -185,8 +186,8 @@ out:
 }
 
 /* "no longer eligible: retained until 2031-05-02 (general_20y)". */
-static void withdraw_reason(const struct engine_result *res, char *buf,
-			    size_t len)
+void store_withdraw_reason(const struct engine_result *res, char *buf,
+			   size_t len)
 {
 	const char *why = engine_rule_name(res->basis);
 	char date[DATE_STRLEN];
@@ -208,32 +209,86 @@ static void withdraw_reason(const struct engine_result *res, char *buf,
 			 engine_status_name(res->status), why);
 }
 
-/* Withdraw proposal id if it is still open. 1 withdrawn, 0 not. */
-static int withdraw(struct run *run, int64_t id, const char *reason)
+/*
+ * The audit details of withdrawing proposal id, or 0 when it is not open
+ * (then nothing is built). Read before the update, for the state it left.
+ */
+static int withdraw_details(struct store *st, int64_t id, const char *reason,
+			    struct store_json *j)
 {
-	struct store *st = run->st;
 	sqlite3_stmt *s = NULL;
 	int r, rc;
 
+	r = store_stmt(st, STMT_WITHDRAW_READ,
+		       "SELECT ipp, batch_id, state FROM proposals"
+		       " WHERE id = ?1 AND state IN " STORE_OPEN_STATES_SQL,
+		       &s);
+	if (r < 0)
+		return r;
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK) {
+		r = store_fail_bind(st);
+		goto out;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		goto out;
+	if (rc != SQLITE_ROW) {
+		r = store_fail(st, rc);
+		goto out;
+	}
+	store_json_begin(j);
+	store_json_str(j, "ipp", (const char *)sqlite3_column_text(s, 0));
+	store_json_int(j, "batch", sqlite3_column_int64(s, 1));
+	store_json_str(j, "from", (const char *)sqlite3_column_text(s, 2));
+	store_json_str(j, "to", "withdrawn");
+	store_json_str(j, "reason", reason);
+	r = store_json_end(j);
+	if (r < 0)
+		store_json_free(j);
+	else
+		r = 1;
+out:
+	store_stmt_done(s);
+	return r;
+}
+
+int store_proposal_withdraw(struct store *st, int64_t id, const char *reason,
+			    int64_t now)
+{
+	struct store_json j = {0};
+	sqlite3_stmt *s = NULL;
+	char target[32];
+	int r, rc;
+
+	r = withdraw_details(st, id, reason, &j);
+	if (r <= 0)
+		return r;
 	r = store_stmt(st, STMT_WITHDRAW,
 		       "UPDATE proposals SET state = 'withdrawn', reason = ?2,"
 		       "  updated_at = ?3"
 		       " WHERE id = ?1 AND state IN " STORE_OPEN_STATES_SQL,
 		       &s);
 	if (r < 0)
-		return r;
+		goto out;
 	if ((sqlite3_bind_int64(s, 1, id) | store_bind_text(s, 2, reason) |
-	     sqlite3_bind_int64(s, 3, run->now)) != SQLITE_OK) {
+	     sqlite3_bind_int64(s, 3, now)) != SQLITE_OK) {
 		r = store_fail_bind(st);
 		goto out;
 	}
 	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE) {
 		r = store_fail(st, rc);
-	else
-		r = sqlite3_changes(st->db) > 0 ? 1 : 0;
+		goto out;
+	}
+	store_stmt_done(s);
+	s = NULL;
+	snprintf(target, sizeof(target), "proposal %lld", (long long)id);
+	r = store_audit_append(st, "withdraw", target, j.p);
+	if (r == 0)
+		r = 1;
 out:
 	store_stmt_done(s);
+	store_json_free(&j);
 	return r;
 }
 
@@ -250,6 +305,8 @@ static int settle(struct run *run, int64_t pid, const struct engine_facts *f)
 	if (r < 0)
 		return r;
 	engine_evaluate(run->p, f, run->today, &res);
+	if (run->last)
+		*run->last = res;
 	basis = engine_rule_name(res.basis);
 	changed = !old.has || old.status != res.status ||
 		  old.until != res.retain_until;
@@ -262,8 +319,9 @@ static int settle(struct run *run, int64_t pid, const struct engine_facts *f)
 	if (old.proposal_id != 0 && res.status != ENGINE_ELIGIBLE) {
 		char reason[128];
 
-		withdraw_reason(&res, reason, sizeof(reason));
-		r = withdraw(run, old.proposal_id, reason);
+		store_withdraw_reason(&res, reason, sizeof(reason));
+		r = store_proposal_withdraw(run->st, old.proposal_id, reason,
+					    run->now);
 		if (r < 0)
 			return r;
 		run->acc.withdrawn += (size_t)r;
@@ -426,7 +484,7 @@ static int run_start(struct run *run, struct store *st,
 		.st = st,
 		.p = p,
 		.today = today,
-		.now = (int64_t)time(NULL),
+		.now = store_now(st),
 		.progress = progress,
 		.ctx = ctx,
 	};
@@ -476,6 +534,28 @@ static int recompute_ids(struct run *run, const int64_t *ids, size_t n)
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
+
+int store_recompute_patient(struct store *st, const struct engine_policy *p,
+			    rd_date today, int64_t pid,
+			    struct engine_result *res,
+			    struct store_recompute_stats *stats)
+{
+	struct engine_result scratch;
+	struct run run;
+	int r;
+
+	r = run_start(&run, st, p, today, NULL, NULL);
+	if (r < 0)
+		return r;
+	run.last = &scratch;
+	r = recompute_one(&run, pid);
+	if (r < 0)
+		return r;
+	run_end(&run, stats);
+	if (res)
+		*res = scratch;
 	return 0;
 }
 

@@ -27,11 +27,23 @@
  * update both the old and the new owner, so any writer of facts (an
  * upsert, a hold, a litigation closed) cannot forget it.
  *
- * Workflow:
- *   batches(id, created_on, created_at, size)
+ * Workflow, the register of eliminations (version 2):
+ *   batches(id, created_on, created_at, size, visa_reference, visa_at,
+ *           certificate, destroyed_at)
  *   proposals(id, patient_id, batch_id, state, retain_until, basis,
- *             created_at, updated_at, reason), at most one not withdrawn
- *             per patient (unique partial index).
+ *             created_at, updated_at, reason, ipp, first_date, last_date,
+ *             opinion, opinion_comment, opinion_by, opinion_at, decided_by,
+ *             decided_at, override_reason, visa_reference, visa_at,
+ *             certificate, destroyed_at)
+ * A proposal row is the permanent entry of the register: it copies the IPP
+ * and the extreme dates of the dossier's encounters when it is opened, and
+ * records every decision, so that it still proves what was eliminated,
+ * when and on whose word after a destruction deleted the dossier's facts
+ * (patient_id is then set NULL by the foreign key). At most one proposal
+ * other than a withdrawn one per patient (unique partial index): a refused
+ * or kept dossier is never proposed again, a withdrawn one may be.
+ *   audit(id, at, user, uid, role, action, target, details, prev_hash,
+ *         hash): the journal, chained by SHA-256 (audit.c).
  *   meta(key, value)
  *
  * Dates are rd_date day numbers, NULL for DATE_NONE; times are unix seconds.
@@ -153,10 +165,102 @@ static const char schema_v1[] =
 	"    WHERE patient_id = new.patient_id AND proposal_id = new.id;\n"
 	"END;\n";
 
+/*
+ * Version 2: the register and the journal. SQLite cannot change a column's
+ * constraints in place, so proposals is rebuilt (create, copy, drop,
+ * rename; its indexes and triggers go with the old table and are made
+ * again), with foreign keys off around the migration as SQLite's ALTER
+ * TABLE documentation prescribes and checked before the commit. The IPP
+ * and extreme dates of existing proposals are taken from the facts as
+ * they are now, the best that is known.
+ */
+static const char schema_v2[] =
+	"CREATE TABLE proposals_v2 (\n"
+	"  id              INTEGER PRIMARY KEY,\n"
+	"  patient_id      INTEGER REFERENCES patients(id) ON DELETE SET NULL,\n"
+	"  batch_id        INTEGER NOT NULL REFERENCES batches(id),\n"
+	"  state           TEXT NOT NULL CHECK (state IN ('proposed',\n"
+	"                    'reviewed', 'approved', 'refused', 'visaed', 'kept',\n"
+	"                    'destroyed', 'withdrawn')),\n"
+	"  retain_until    INTEGER,\n"
+	"  basis           TEXT,\n"
+	"  created_at      INTEGER NOT NULL,\n"
+	"  updated_at      INTEGER NOT NULL,\n"
+	"  reason          TEXT,\n"
+	"  ipp             TEXT,\n"
+	"  first_date      INTEGER,\n"
+	"  last_date       INTEGER,\n"
+	"  opinion         TEXT CHECK (opinion IN ('favorable', 'unfavorable')),\n"
+	"  opinion_comment TEXT,\n"
+	"  opinion_by      TEXT,\n"
+	"  opinion_at      INTEGER,\n"
+	"  decided_by      TEXT,\n"
+	"  decided_at      INTEGER,\n"
+	"  override_reason TEXT,\n"
+	"  visa_reference  TEXT,\n"
+	"  visa_at         INTEGER,\n"
+	"  certificate     TEXT,\n"
+	"  destroyed_at    INTEGER\n"
+	");\n"
+	"INSERT INTO proposals_v2(id, patient_id, batch_id, state, retain_until,\n"
+	"  basis, created_at, updated_at, reason, ipp, first_date, last_date)\n"
+	"  SELECT p.id, p.patient_id, p.batch_id, p.state, p.retain_until,\n"
+	"    p.basis, p.created_at, p.updated_at, p.reason, t.ipp,\n"
+	"    (SELECT min(start_date) FROM encounters e\n"
+	"      WHERE e.patient_id = p.patient_id),\n"
+	"    (SELECT max(coalesce(end_date, start_date)) FROM encounters e\n"
+	"      WHERE e.patient_id = p.patient_id)\n"
+	"  FROM proposals p LEFT JOIN patients t ON t.id = p.patient_id;\n"
+	"DROP TABLE proposals;\n"
+	"ALTER TABLE proposals_v2 RENAME TO proposals;\n"
+	"CREATE UNIQUE INDEX proposals_current ON proposals(patient_id)\n"
+	"  WHERE patient_id IS NOT NULL AND state <> 'withdrawn';\n"
+	"CREATE INDEX proposals_by_batch ON proposals(batch_id);\n"
+	"CREATE INDEX proposals_by_state ON proposals(state);\n"
+	/* A re-imported IPP is looked up in the register (STORE_REBORN). */
+	"CREATE INDEX proposals_by_ipp ON proposals(ipp, state);\n"
+	"CREATE TRIGGER proposals_ai AFTER INSERT ON proposals\n"
+	"  WHEN new.state <> 'withdrawn' BEGIN\n"
+	"  UPDATE dossiers SET proposal_id = new.id\n"
+	"    WHERE patient_id = new.patient_id;\n"
+	"END;\n"
+	"CREATE TRIGGER proposals_withdrawn AFTER UPDATE OF state ON proposals\n"
+	"  WHEN new.state = 'withdrawn' AND old.state <> 'withdrawn' BEGIN\n"
+	"  UPDATE dossiers SET proposal_id = NULL\n"
+	"    WHERE patient_id = new.patient_id AND proposal_id = new.id;\n"
+	"END;\n"
+	"ALTER TABLE batches ADD COLUMN visa_reference TEXT;\n"
+	"ALTER TABLE batches ADD COLUMN visa_at INTEGER;\n"
+	"ALTER TABLE batches ADD COLUMN certificate TEXT;\n"
+	"ALTER TABLE batches ADD COLUMN destroyed_at INTEGER;\n"
+	/* The explicit id is hashed: never reused, never AUTOINCREMENT's
+	 * sqlite_sequence, which is one more thing to tamper with. */
+	"CREATE TABLE audit (\n"
+	"  id        INTEGER PRIMARY KEY,\n"
+	"  at        INTEGER NOT NULL,\n"
+	"  user      TEXT NOT NULL,\n"
+	"  uid       INTEGER NOT NULL,\n"
+	"  role      TEXT NOT NULL,\n"
+	"  action    TEXT NOT NULL,\n"
+	"  target    TEXT,\n"
+	"  details   TEXT,\n"
+	"  prev_hash TEXT NOT NULL,\n"
+	"  hash      TEXT NOT NULL\n"
+	");\n"
+	"CREATE INDEX audit_by_at ON audit(at);\n";
+
 /* migrations[i] takes the schema from version i to version i + 1. */
 static const char *const migrations[] = {
 	schema_v1,
+	schema_v2,
 };
+
+const char *store_schema_migration(int v)
+{
+	if (v < 0 || v >= STORE_SCHEMA_VERSION)
+		return NULL;
+	return migrations[v];
+}
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
 		       STORE_SCHEMA_VERSION,
@@ -188,6 +292,27 @@ static int exec(struct store *st, const char *sql)
 	return rc == SQLITE_OK ? 0 : store_fail(st, rc);
 }
 
+/* After a rebuild: every foreign key still points at a row. */
+static int check_foreign_keys(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA foreign_key_check", -1, &s,
+				NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		r = store_error(st, -EIO,
+				"migration broke a foreign key of table %s",
+				(const char *)sqlite3_column_text(s, 0));
+	else if (rc != SQLITE_DONE)
+		r = store_fail(st, rc);
+	sqlite3_finalize(s);
+	return r;
+}
+
 int store_schema_migrate(struct store *st)
 {
 	char sql[64];
@@ -199,9 +324,14 @@ int store_schema_migrate(struct store *st)
 	if (version == STORE_SCHEMA_VERSION)
 		return 0;
 
-	r = exec(st, "BEGIN IMMEDIATE");
+	/* A table rebuild must not fire foreign key actions or checks (a
+	 * no-op inside a transaction, hence before BEGIN). */
+	r = exec(st, "PRAGMA foreign_keys = OFF");
 	if (r < 0)
 		return r;
+	r = exec(st, "BEGIN IMMEDIATE");
+	if (r < 0)
+		goto fail;
 	/* Another process may have migrated while we waited for the lock. */
 	r = store_schema_version(st, &version);
 	if (r < 0)
@@ -224,12 +354,16 @@ int store_schema_migrate(struct store *st)
 	r = exec(st, sql);
 	if (r < 0)
 		goto fail;
+	r = check_foreign_keys(st);
+	if (r < 0)
+		goto fail;
 	r = exec(st, "COMMIT");
 	if (r < 0)
 		goto fail;
-	return 0;
+	return exec(st, "PRAGMA foreign_keys = ON");
 fail:
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	return r;
 }

@@ -250,6 +250,8 @@ void store_close(struct store *st)
 	free(st->tr);
 	free(st->lit);
 	free(st->kind_map);
+	free(st->batch_visa);
+	free(st->batch_certificate);
 	free(st);
 }
 

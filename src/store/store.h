@@ -28,7 +28,7 @@
 #include "engine/workflow.h"
 
 /* Schema version reached by store_open() (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -52,8 +52,9 @@ int store_rollback(struct store *st);
 /*
  * Who acts, for the audit journal: every mutation made through this
  * connection until the next call is recorded in the name of this actor,
- * at unix time now (copied). Without one, entries name "retentiond" with
- * role "system".
+ * at unix time now (copied). Without one (or after a call with a NULL),
+ * entries name "retentiond", the effective uid, role "system" and the
+ * time of the append.
  */
 struct store_actor {
 	const char *user; /* Unix user name */
@@ -179,10 +180,12 @@ struct store_batch {
 };
 /* -ENOENT when there is no such batch. */
 int store_batch_get(struct store *st, int64_t batch, struct store_batch *out);
-/* The batch's proposal ids in id order; *ids malloc'd (free it). */
+/* The batch's proposal ids in id order; *ids malloc'd (free it). -ENOENT
+ * when there is no such batch. */
 int store_batch_proposals(struct store *st, int64_t batch, int64_t **ids,
 			  size_t *n);
-/* Record the visa reference / destruction certificate on the batch. */
+/* Record the visa reference / destruction certificate on the batch (at the
+ * actor's time), audited; -ENOENT no such batch, -EINVAL empty value. */
 int store_batch_set_visa(struct store *st, int64_t batch, const char *reference);
 int store_batch_set_certificate(struct store *st, int64_t batch,
 				const char *certificate);
@@ -220,11 +223,14 @@ struct store_bordereau_line {
 	const char *state;
 	const char *opinion;         /* favorable, unfavorable, or NULL */
 	const char *opinion_comment; /* may be NULL */
-	const char *reason;          /* refusal, override or withdrawal */
+	const char *reason;          /* refusal (or the archives' remark),
+					override or withdrawal */
 	const char *visa_reference;
 	const char *certificate;
 };
 typedef int (*store_line_fn)(void *ctx, const struct store_bordereau_line *l);
+/* Every proposal of the batch by id, withdrawn ones included (the
+ * renderer chooses), read from the register alone; -ENOENT no such batch. */
 int store_bordereau_each(struct store *st, int64_t batch, store_line_fn fn,
 			 void *ctx);
 
@@ -235,6 +241,18 @@ int store_bordereau_each(struct store *st, int64_t batch, store_line_fn fn,
  * current actor. details: a JSON object as text, or NULL. Each entry
  * carries hash = SHA-256 over its own fields and the previous entry's
  * hash, so editing, deleting or reordering rows breaks the chain.
+ *
+ * The store itself appends (action, target, details):
+ *   propose            "batch N"     {count, created_on}
+ *   opinion, approve, refuse, visa_eliminate, visa_keep, visa_reject,
+ *   destroy, withdraw  "proposal N"  {ipp, batch, from, to, and what the
+ *                      step carried: opinion, comment, reason,
+ *                      override_reason, visa_reference, certificate}
+ *   batch_visa, batch_certificate "batch N" {visa_reference | certificate}
+ *   hold, release, litigation_open, litigation_close, reborn
+ *                      "dossier IPP" {ipp, reason | id, opened, closed,
+ *                      reference}
+ * Withdrawals by a recompute are in the name of the current actor.
  */
 int store_audit_append(struct store *st, const char *action,
 		       const char *target, const char *details);
@@ -260,7 +278,12 @@ struct store_audit_check {
 	int64_t first_bad; /* id of the first entry that does not verify; 0 */
 	char reason[160];
 };
-/* Verify the whole chain; works on a read-only connection (offline). */
+/*
+ * Verify the whole chain; works on a read-only connection (offline).
+ * Returns 0 with *out filled: entries counted, first_bad 0 when every entry
+ * verifies, else the first that does not and why. Entries removed from the
+ * end leave a valid chain: compare entries with an earlier verification.
+ */
 int store_audit_verify(struct store *st, struct store_audit_check *out);
 
 /* ------------------------------------------------------------ reads */
@@ -316,7 +339,8 @@ struct store_proposal {
 	const char *basis;    /* rule name, as computed when proposed */
 	int64_t batch;
 	int64_t created_at; /* unix time */
-	const char *reason; /* why withdrawn, or NULL */
+	const char *reason; /* why withdrawn or refused, or NULL */
+	const char *opinion; /* the DIM's: favorable, unfavorable, or NULL */
 };
 /*
  * Return non-zero to stop (that value is returned). The strings are valid

@@ -49,6 +49,7 @@ enum store_stmt {
 	STMT_ALL_LITIGATIONS,
 	STMT_STATE_GET,
 	STMT_STATE_SET,
+	STMT_WITHDRAW_READ,
 	STMT_WITHDRAW,
 	/* proposals.c */
 	STMT_UNPROPOSED_PAGE,
@@ -57,6 +58,36 @@ enum store_stmt {
 	STMT_PROPOSAL_ADD,
 	STMT_PROPOSALS_ALL,
 	STMT_PROPOSALS_BY_STATE,
+	STMT_PROPOSALS_BY_BATCH,
+	/* workflow.c */
+	STMT_STEP_READ,
+	STMT_STEP_UPDATE,
+	STMT_DESTROY_DOSSIER,
+	STMT_DESTROY_ENCOUNTERS,
+	STMT_DESTROY_TRANSFUSIONS,
+	STMT_DESTROY_LITIGATIONS,
+	STMT_DESTROY_PATIENT,
+	STMT_BATCH_GET,
+	STMT_BATCH_BY_STATE,
+	STMT_BATCH_EXISTS,
+	STMT_BATCH_IDS,
+	STMT_BATCH_SET_VISA,
+	STMT_BATCH_SET_CERTIFICATE,
+	STMT_BORDEREAU,
+	/* facts.c */
+	STMT_HOLD_READ,
+	STMT_HOLD_SET,
+	STMT_LITIGATION_OPEN,
+	STMT_LITIGATION_READ,
+	STMT_LITIGATION_CLOSE,
+	/* upsert.c */
+	STMT_REGISTER_DESTROYED,
+	/* audit.c */
+	STMT_AUDIT_LAST,
+	STMT_AUDIT_ADD,
+	STMT_AUDIT_SINCE,
+	STMT_AUDIT_ALL,
+	STMT_AUDIT_VERIFY,
 	/* queries.c */
 	STMT_LOAD_PATIENT,
 	STMT_LOAD_ENCOUNTERS,
@@ -113,11 +144,25 @@ enum store_stmt {
 	"  AND d.retain_until < ?2"                                          \
 	" ORDER BY d.retain_until, t.ipp LIMIT ?3"
 
+/* Who acts (store_set_actor), copied: the caller's strings may go. */
+struct store_actor_copy {
+	bool set;
+	char user[256];
+	int64_t uid;
+	char role[32];
+	int64_t now;
+};
+
 struct store {
 	sqlite3 *db;
 	bool readonly;
 	sqlite3_stmt *stmt[STMT__COUNT];
 	char errmsg[256];
+	struct store_actor_copy actor;
+
+	/* store_batch_get's strings, valid until the next call. */
+	char *batch_visa;
+	char *batch_certificate;
 
 	/* Scratch of the recompute, grown as needed, reused across dossiers. */
 	struct engine_encounter *enc;
@@ -187,5 +232,48 @@ static inline int store_bind_text(sqlite3_stmt *s, int i, const char *t)
 int store_schema_migrate(struct store *st);
 /* schema.c: PRAGMA user_version. */
 int store_schema_version(struct store *st, int *out);
+/* schema.c: the SQL taking the schema from version v to v + 1, or NULL
+ * (for the migration test, which builds an old database by hand). */
+const char *store_schema_migration(int v);
+
+/* audit.c: the unix time of the current actor (time(NULL) without one). */
+int64_t store_now(const struct store *st);
+
+/*
+ * audit.c: a JSON object built a member at a time, for the details of an
+ * audit entry. Errors (no memory) stick and surface at store_json_end();
+ * text is escaped, so reasons and comments may hold anything.
+ */
+struct store_json {
+	char *p;
+	size_t len, cap;
+	int err;
+};
+void store_json_begin(struct store_json *j);
+void store_json_str(struct store_json *j, const char *key, const char *v);
+void store_json_int(struct store_json *j, const char *key, int64_t v);
+void store_json_date(struct store_json *j, const char *key, rd_date d);
+/* Close the object: 0 (j->p is the text) or -ENOMEM. */
+int store_json_end(struct store_json *j);
+void store_json_free(struct store_json *j);
+
+/*
+ * recompute.c: recompute one dossier by patient id now, as
+ * store_recompute_dirty would (its open proposal withdrawn, and audited,
+ * when it is no longer eligible). *res (may be NULL) gets the evaluation.
+ */
+int store_recompute_patient(struct store *st, const struct engine_policy *p,
+			    rd_date today, int64_t pid,
+			    struct engine_result *res,
+			    struct store_recompute_stats *stats);
+/* recompute.c: "no longer eligible: retained until ... (rule)". */
+void store_withdraw_reason(const struct engine_result *res, char *buf,
+			   size_t len);
+/*
+ * recompute.c: withdraw proposal id with reason if it is still open, and
+ * audit it. 1 withdrawn, 0 it was not open.
+ */
+int store_proposal_withdraw(struct store *st, int64_t id, const char *reason,
+			    int64_t now);
 
 #endif

@@ -4,13 +4,16 @@
  * UPDATE whose update only happens when a value differs, so the number of
  * changed rows says whether anything changed; the triggers of the schema
  * then mark the dossiers concerned dirty (both owners when a row moves to
- * another patient).
+ * another patient). A patient created under the IPP of a dossier the
+ * register records as destroyed starts a new dossier: that is reported
+ * (STORE_REBORN) and audited.
  */
 #include "config.h"
 
 #include "store/store_internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 
 static bool blank(const char *s)
 {
@@ -97,10 +100,56 @@ static int upsert_step(struct store *st, sqlite3_stmt *s)
 	return sqlite3_changes(st->db) > 0 ? 1 : 0;
 }
 
+/* 1 when the register holds a destroyed dossier of ipp, else 0. */
+static int destroyed_before(struct store *st, const char *ipp)
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	r = store_stmt(st, STMT_REGISTER_DESTROYED,
+		       "SELECT 1 FROM proposals INDEXED BY proposals_by_ipp"
+		       " WHERE ipp = ?1 AND state = 'destroyed' LIMIT 1",
+		       &s);
+	if (r < 0)
+		return r;
+	if (store_bind_text(s, 1, ipp) != SQLITE_OK) {
+		r = store_fail_bind(st);
+		goto out;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		r = 1;
+	else if (rc != SQLITE_DONE)
+		r = store_fail(st, rc);
+out:
+	store_stmt_done(s);
+	return r;
+}
+
+static int reborn(struct store *st, const char *ipp)
+{
+	struct store_json j;
+	char *target;
+	int r;
+
+	store_json_begin(&j);
+	store_json_str(&j, "ipp", ipp);
+	r = store_json_end(&j);
+	target = r == 0 ? sqlite3_mprintf("dossier %s", ipp) : NULL;
+	if (r == 0 && !target)
+		r = -ENOMEM;
+	if (r == 0)
+		r = store_audit_append(st, "reborn", target, j.p);
+	sqlite3_free(target);
+	store_json_free(&j);
+	return r < 0 ? r : STORE_REBORN;
+}
+
 int store_upsert_patient(struct store *st, const char *ipp, rd_date birth,
 			 rd_date death)
 {
 	sqlite3_stmt *s = NULL;
+	bool inserted;
 	int r;
 
 	if (blank(ipp))
@@ -121,7 +170,23 @@ int store_upsert_patient(struct store *st, const char *ipp, rd_date birth,
 		r = store_fail_bind(st);
 		goto out;
 	}
+	/*
+	 * An upsert turned update leaves the last insert rowid alone, and so
+	 * does the trigger's insert into dossiers once it ends: a non-zero
+	 * rowid after the step means a patient was created.
+	 */
+	sqlite3_set_last_insert_rowid(st->db, 0);
 	r = upsert_step(st, s);
+	inserted = r == 1 && sqlite3_last_insert_rowid(st->db) != 0;
+	store_stmt_done(s);
+	s = NULL;
+	if (inserted) {
+		r = destroyed_before(st, ipp);
+		if (r > 0)
+			r = reborn(st, ipp);
+		else if (r == 0)
+			r = 1;
+	}
 out:
 	store_stmt_done(s);
 	return r;

@@ -25,6 +25,8 @@ export LC_ALL=C
 
 N_OK=0
 N_FAIL=0
+TEST_USERS=""
+TEST_GROUPS=""
 DAEMON_PIDS=""
 BG_PIDS=""
 DPID=""
@@ -105,6 +107,7 @@ cleanup() {
 		done
 	fi
 	rm -rf "$SCRATCH"
+	remove_users
 	if [ "$SKIPPED" = 1 ]; then
 		exit 77
 	fi
@@ -344,4 +347,154 @@ wait_job() {
 		sleep 0.05
 	done
 	return 1
+}
+
+# ------------------------------------------------------------ real users
+
+# The workflow scripts run every command as a real Unix user, one per role
+# of interfaces.md ("Roles"), since the daemon takes the caller from the
+# kernel (peer credentials). Names are unique to this run ("rtd" and the
+# shell's pid); remove_users (from the EXIT trap) deletes them.
+
+# with_passwd_lock CMD...: useradd and friends fail while another script
+# holds the lock of /etc/passwd (make check -j): try again for up to 10 s.
+with_passwd_lock() {
+	local i
+	for i in $(seq 1 100); do
+		"$@" 2>"$SCRATCH/useradd.err" && return 0
+		grep -qiE 'lock|try again' "$SCRATCH/useradd.err" || break
+		sleep 0.1
+	done
+	cat "$SCRATCH/useradd.err" >&2
+	return 1
+}
+
+# make_users: U_ARCHIVIST, U_DIM, U_DIRECTOR, U_ARCHIVES, U_ADMIN and
+# U_NOROLE (no role at all), and the group G_DIRECTION of which U_DIRECTOR
+# is a member: the configuration names the director through "@group" only.
+# Skips the script when not root.
+make_users() {
+	local u p="rtd$$"
+	[ "$(id -u)" = 0 ] || skip_all "not root: the role tests create real Unix users (useradd)"
+	need useradd userdel groupadd groupdel runuser
+	G_DIRECTION=${p}g
+	with_passwd_lock groupadd --system "$G_DIRECTION" || bail "cannot create the group $G_DIRECTION"
+	TEST_GROUPS="$G_DIRECTION"
+	U_ARCHIVIST=${p}a
+	U_DIM=${p}m
+	U_DIRECTOR=${p}d
+	U_ARCHIVES=${p}x
+	U_ADMIN=${p}r
+	U_NOROLE=${p}n
+	for u in "$U_ARCHIVIST" "$U_DIM" "$U_DIRECTOR" "$U_ARCHIVES" "$U_ADMIN" "$U_NOROLE"; do
+		if [ "$u" = "$U_DIRECTOR" ]; then
+			with_passwd_lock useradd --system --no-create-home --shell /usr/sbin/nologin \
+				-G "$G_DIRECTION" "$u" || bail "cannot create the user $u"
+		else
+			with_passwd_lock useradd --system --no-create-home --shell /usr/sbin/nologin \
+				"$u" || bail "cannot create the user $u"
+		fi
+		TEST_USERS="$TEST_USERS $u"
+	done
+	# The users reach the socket and read the files through the scratch dir.
+	chmod 755 "$SCRATCH"
+}
+
+remove_users() {
+	local u g
+	for u in $TEST_USERS; do
+		with_passwd_lock userdel "$u" 2>/dev/null
+		# The user's own group, when userdel left it behind.
+		if getent group "$u" >/dev/null 2>&1; then
+			with_passwd_lock groupdel "$u" 2>/dev/null
+		fi
+	done
+	for g in $TEST_GROUPS; do
+		with_passwd_lock groupdel "$g" 2>/dev/null
+	done
+	TEST_USERS=""
+	TEST_GROUPS=""
+}
+
+# write_roles_config PUBLIC [FILE [DB [SOCKET]]]: a configuration whose
+# [roles] lists the users of make_users; PUBLIC is yes or no. Root stays an
+# admin so that the helpers above (start_daemon) may read the status.
+write_roles_config() {
+	local public=$1 file=${2:-$CONF} db=${3:-$DB} sock=${4:-$SOCK}
+	cat >"$file" <<EOF
+[daemon]
+database    = $db
+socket      = $sock
+socket_mode = 0666
+
+[establishment]
+name    = ${EST_NAME:-Centre hospitalier de test}
+service = ${EST_SERVICE:-Archives médicales}
+finess  = ${EST_FINESS:-123456789}
+public  = $public
+
+[roles]
+archivist = $U_ARCHIVIST
+dim       = $U_DIM
+director  = @$G_DIRECTION
+archives  = $U_ARCHIVES
+admin     = root, $U_ADMIN
+EOF
+}
+
+# ctl_as USER ARGS...: retentionctl run as USER.
+ctl_as() {
+	local u=$1
+	shift
+	runuser -u "$u" -- "$RETENTIONCTL" --socket "$SOCK" "$@"
+}
+
+# import_examples_as USER: the worked examples, imported by USER.
+import_examples_as() {
+	local k
+	for k in patients encounters transfusions litigations; do
+		ctl_as "$1" import "$k" "$DATA/$k.csv" >/dev/null 2>"$ERR" ||
+			{ show "stderr" "$ERR"; bail "$1 cannot import the worked examples ($k)"; }
+	done
+}
+
+# py_str S: S as a Python string literal.
+py_str() {
+	"$PYTHON" -c 'import sys; print(repr(sys.argv[1]))' "$1"
+}
+
+# proposals_json FILE: proposals --json (as root) into FILE.
+proposals_json() {
+	ctl --json proposals >"$1" 2>"$ERR" || { show "stderr" "$ERR"; bail "proposals --json failed"; }
+}
+
+# prop_id FILE IPP: the id of IPP's proposal in a proposals --json FILE
+# (the latest when there are several).
+prop_id() {
+	json_get "$1" 'max(p["id"] for p in d["proposals"] if p["ipp"] == '"$(py_str "$2")"')'
+}
+
+# prop_field ID KEY: one field of proposal ID now (proposals --json).
+prop_field() {
+	ctl --json proposals >"$SCRATCH/pf.json" 2>/dev/null &&
+		json_get "$SCRATCH/pf.json" '[p.get("'"$2"'") for p in d["proposals"] if p["id"] == '"$1"'][0]'
+}
+
+# prop_state ID: the state of proposal ID now.
+prop_state() {
+	prop_field "$1" state
+}
+
+# expect_state ID STATE DESC.
+expect_state() {
+	expect_eq "$(prop_state "$1")" "$2" "$3"
+}
+
+# states_snapshot: every proposal's id, state and batch, and a digest of
+# the facts and the register (every table but the audit journal), to show
+# that a refused command changed nothing.
+states_snapshot() {
+	ctl --json proposals 2>/dev/null |
+		"$PYTHON" -c 'import json, sys; print(sorted((p["id"], p["state"], p["batch"]) for p in json.load(sys.stdin)["proposals"]))'
+	sqlite3 "$DB" .dump | grep -v '^INSERT INTO "\{0,1\}audit"\{0,1\} ' | sha256sum
 }
