@@ -305,7 +305,9 @@ static void import_work(struct job *job)
 	atomic_store(&job->phase, PHASE_RECOMPUTING);
 	rc = store_recompute_dirty(st, &d->cfg.policy, job->today, on_progress, job,
 				   &job->stats);
-	if (rc >= 0)
+	/* The journal records mutations: a file that changed nothing leaves
+	 * the database exactly as it was (imports are idempotent). */
+	if (rc >= 0 && job->n_changed > 0)
 		rc = audit_import(job, st);
 	if (rc < 0) {
 		if (rc == -ECANCELED)
