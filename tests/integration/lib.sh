@@ -106,8 +106,8 @@ cleanup() {
 			[ -e "$log" ] && show "daemon log" "$log" 40
 		done
 	fi
-	rm -rf "$SCRATCH"
 	remove_users
+	rm -rf "$SCRATCH"
 	if [ "$SKIPPED" = 1 ]; then
 		exit 77
 	fi
@@ -359,13 +359,15 @@ wait_job() {
 # with_passwd_lock CMD...: useradd and friends fail while another script
 # holds the lock of /etc/passwd (make check -j): try again for up to 10 s.
 with_passwd_lock() {
-	local i
+	local i err
 	for i in $(seq 1 100); do
-		"$@" 2>"$SCRATCH/useradd.err" && return 0
-		grep -qiE 'lock|try again' "$SCRATCH/useradd.err" || break
-		sleep 0.1
+		err=$("$@" 2>&1 >/dev/null) && return 0
+		case $err in
+		*lock* | *"try again"*) sleep 0.1 ;;
+		*) break ;;
+		esac
 	done
-	cat "$SCRATCH/useradd.err" >&2
+	echo "$err" >&2
 	return 1
 }
 
