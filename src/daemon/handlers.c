@@ -186,10 +186,11 @@ struct list_ctx {
 static int add_proposal(void *ctx, const struct store_proposal *p)
 {
 	struct list_ctx *l = ctx;
-	json_t *o = json_pack("{s:I, s:s, s:s, s:o, s:s?, s:I, s:s?}", "id", (json_int_t)p->id,
-			      "ipp", p->ipp, "state", p->state, "retain_until",
-			      render_date(p->retain_until), "basis", p->basis, "batch",
-			      (json_int_t)p->batch, "reason", p->reason);
+	json_t *o = json_pack("{s:I, s:s, s:s, s:o, s:s?, s:I, s:s?, s:s?}", "id",
+			      (json_int_t)p->id, "ipp", p->ipp, "state", p->state,
+			      "retain_until", render_date(p->retain_until), "basis", p->basis,
+			      "batch", (json_int_t)p->batch, "reason", p->reason, "opinion",
+			      p->opinion);
 
 	if (!o || json_array_append_new(l->arr, o) < 0)
 		return -ENOMEM;
@@ -221,7 +222,13 @@ static json_t *h_proposals(struct daemon *d, struct conn *c, json_t *req)
 	l.arr = json_array();
 	if (!l.arr)
 		return handlers_error("out of memory");
-	int rc = store_proposals_each(d->reader, state, 0, limit, add_proposal, &l);
+	json_t *b = json_object_get(req, "batch");
+	if (b && !json_is_null(b) && (!json_is_integer(b) || json_integer_value(b) <= 0)) {
+		json_decref(l.arr);
+		return handlers_error("batch must be a positive integer");
+	}
+	int rc = store_proposals_each(d->reader, state, b ? json_integer_value(b) : 0, limit,
+				      add_proposal, &l);
 	if (rc < 0) {
 		json_decref(l.arr);
 		return handlers_error("cannot read the proposals: %s", store_errmsg(d->reader));

@@ -24,18 +24,20 @@ role_of() {
 # refused USER "ROLE..." DESC ARGS...: USER's command exits 1, the message
 # names every role that may run it, and no proposal or fact changed.
 refused() {
-	local u=$1 need=$2 desc=$3 before after w
+	local u=$1 need=$2 desc=$3 before after w missing
 	shift 3
 	before=$(states_snapshot)
 	expect_exit 1 "$desc: refused to $(role_of "$u") ($u)" ctl_as "$u" "$@"
+	missing=""
 	for w in $need; do
-		if ! grep -qE "(^|[^a-z])$w([^a-z]|\$)" "$ERR"; then
-			fail "$desc: the refusal to $(role_of "$u") does not name the role $w"
-			show "stderr" "$ERR" 5
-			return
-		fi
+		grep -qE "(^|[^a-z])$w([^a-z]|\$)" "$ERR" || missing="$missing $w"
 	done
-	ok "$desc: the refusal to $(role_of "$u") names the role(s) needed ($need)"
+	if [ -z "$missing" ]; then
+		ok "$desc: the refusal to $(role_of "$u") names the role(s) needed ($need)"
+	else
+		fail "$desc: the refusal to $(role_of "$u") does not name the role(s)$missing"
+		show "stderr" "$ERR" 5
+	fi
 	after=$(states_snapshot)
 	expect_eq "$after" "$before" "$desc: refused to $(role_of "$u"), nothing changed"
 }

@@ -64,12 +64,16 @@ expect_contains "$OUT" "PV-PRIV-2026-1" "the bordereau names the certificate of 
 
 # ------------------------------------------------------------ reborn
 
-expect_exit 0 "re-import the patients (3 destroyed IPPs among them)" \
+# Read by a person: the import names the dossier that starts anew.
+printf 'ipp,birth_date,death_date\nEX-ADULT,1950-01-01,\n' >"$SCRATCH/adult.csv"
+expect_exit 0 "re-import EX-ADULT (human output)" ctl_as "$U_ARCHIVIST" import patients "$SCRATCH/adult.csv"
+expect_contains "$OUT" "EX-ADULT" "the import's output names the destroyed IPP imported again"
+expect_exit 0 "re-import all the patients (2 more destroyed IPPs among them)" \
 	ctl_as "$U_ARCHIVIST" --json import patients "$DATA/patients.csv"
 cp "$OUT" "$SCRATCH/reborn.json"
-expect_json "$SCRATCH/reborn.json" 'd["reborn"]' 3 "import --json: reborn = 3"
+expect_json "$SCRATCH/reborn.json" 'd["reborn"]' 2 "import --json: reborn = 2"
 expect_json "$SCRATCH/reborn.json" 'sorted(x.strip() for x in d["reborn_ipps"].split(","))' \
-	'["EX-ADULT", "EX-DEATH", "EX-LITIG"]' "import --json names the reborn IPPs"
+	'["EX-DEATH", "EX-LITIG"]' "import --json names the reborn IPPs"
 expect_exit 0 "re-import the patients again" ctl_as "$U_ARCHIVIST" --json import patients "$DATA/patients.csv"
 expect_json "$OUT" 'd["reborn"]' 0 "the second re-import reports nothing reborn"
 

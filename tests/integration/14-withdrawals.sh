@@ -98,6 +98,10 @@ expect_json "$SCRATCH/p3.json" '[p["state"] for p in d["proposals"] if p["id"] i
 	'["withdrawn", "withdrawn", "withdrawn"]' "the withdrawn proposals stay in the register"
 expect_json "$SCRATCH/p3.json" '[p for p in d["proposals"] if p["ipp"] == "EX-ADULT" and p["state"] != "withdrawn"]' \
 	'[]' "EX-ADULT (retained now) is not proposed"
+# retentionctl proposals --batch B (in its usage) lists that batch only.
+expect_exit 0 "proposals --batch $B2" ctl --json proposals --batch "$B2"
+expect_json "$OUT" 'sorted((p["ipp"], p["batch"]) for p in d["proposals"])' \
+	"[[\"EX-DEATH\", $B2], [\"EX-LITIG\", $B2]]" "proposals --batch $B2 lists the proposals of batch $B2 only"
 
 # The new proposal goes through: a hold in the middle of it again.
 expect_exit 0 "opinion on the new EX-LITIG proposal" ctl_as "$U_DIM" opinion favorable "$N_LITIG"
@@ -107,5 +111,36 @@ expect_state "$N_LITIG" withdrawn "a hold withdraws an approved proposal too"
 expect_exit 1 "visa of a batch whose lines are withdrawn or undecided is refused" \
 	ctl_as "$U_ARCHIVES" visa --batch "$B2" --reference "AD-W"
 expect_state "$N_LITIG" withdrawn "still withdrawn"
+
+# ------------------------------------------------------------ a longer policy
+
+# rules.md rule 6: the establishment may lengthen a duration. Restarted
+# with 30 years instead of 20, EX-DEATH (death + 10 years) stays eligible,
+# while a dossier kept by the general rule no longer is.
+cat >"$SCRATCH/p-pol.csv" <<'EOF'
+ipp,birth_date,death_date
+EX-POLICY,1950-01-01,
+EOF
+cat >"$SCRATCH/e-pol.csv" <<'EOF'
+encounter_id,ipp,kind,start_date,end_date
+E-POLICY-1,EX-POLICY,stay,2001-02-01,2001-02-10
+EOF
+ctl_as "$U_ARCHIVIST" import patients "$SCRATCH/p-pol.csv" >/dev/null 2>&1 || bail "import p-pol.csv"
+ctl_as "$U_ARCHIVIST" import encounters "$SCRATCH/e-pol.csv" >/dev/null 2>&1 || bail "import e-pol.csv"
+expect_exit 0 "scan (EX-POLICY)" ctl_as "$U_ARCHIVIST" --json scan
+expect_json "$OUT" 'd["proposed"]' 1 "EX-POLICY proposed (retain_until 2021-02-10)"
+proposals_json "$SCRATCH/p4.json"
+P_POL=$(prop_id "$SCRATCH/p4.json" EX-POLICY)
+expect_exit 0 "opinion on EX-POLICY" ctl_as "$U_DIM" opinion favorable "$P_POL"
+stop_daemon || fail "the daemon did not stop on SIGTERM"
+printf '\n[policy]\ngeneral_years = 30\n' >>"$CONF"
+start_daemon
+expect_exit 0 "explain EX-POLICY under the longer policy" ctl --json explain EX-POLICY
+expect_json "$OUT" '(d["status"], d["retain_until"])' '["retained", "2031-02-10"]' \
+	"30 years: EX-POLICY retained until 2031-02-10"
+expect_json "$OUT" 'd["proposal"]' null "its proposal is no longer open"
+expect_state "$P_POL" withdrawn "the longer policy withdrew EX-POLICY's proposal"
+expect_eq "$(prop_field "$P_POL" reason | grep -c 2031-02-10)" 1 "the reason gives the new date"
+expect_state "$N_DEATH" proposed "EX-DEATH (death + 10 years) is still proposed"
 
 done_testing

@@ -123,6 +123,48 @@ verify_offline "$SWAPPED"
 expect_eq "$RC" 1 "(c) rows $K and $J swapped: --verify-audit exits 1"
 expect_eq "$(cat "$OUT")" "{\"ok\": false, \"entries\": $N, \"first_bad\": $K}" "(c) first_bad is $K, the first swapped position"
 
+# (d) An edit whose row hash is recomputed (the serialisation of
+# src/store/audit.c, "retentiond audit v1"): only the chain catches it, at
+# the next entry. Skipped if this script's idea of the format is not the
+# daemon's (checked on the untouched rows first).
+copy rehashed
+REHASHED=$COPY
+"$PYTHON" - "$REHASHED" "$K" >"$SCRATCH/rehash.out" 2>&1 <<'EOF'
+import hashlib, sqlite3, sys
+
+def row_hash(r):
+    out = [b"retentiond audit v1\n"]
+    for tag, v in zip("IITITTTTT", r):
+        if v is None:
+            out.append(b"N")
+        else:
+            b = str(v).encode()
+            out.append(b"%s%d:" % (tag.encode(), len(b)) + b)
+    return hashlib.sha256(b"".join(out)).hexdigest()
+
+db = sqlite3.connect(sys.argv[1])
+k = int(sys.argv[2])
+cols = "id, at, user, uid, role, action, target, details, prev_hash"
+rows = db.execute("SELECT %s, hash FROM audit ORDER BY id" % cols).fetchall()
+if any(row_hash(r[:9]) != r[9] for r in rows):
+    print("format differs")
+    sys.exit(3)
+r = list(db.execute("SELECT %s FROM audit WHERE id = ?" % cols, (k,)).fetchone())
+r[7] = '{"note":"tampered, hash recomputed"}'
+db.execute("UPDATE audit SET details = ?, hash = ? WHERE id = ?", (r[7], row_hash(r), k))
+db.commit()
+EOF
+case $? in
+0)
+	verify_offline "$REHASHED"
+	expect_eq "$RC" 1 "(d) an edit with its row hash recomputed: --verify-audit exits 1"
+	expect_eq "$(cat "$OUT")" "{\"ok\": false, \"entries\": $N, \"first_bad\": $((K + 1))}" \
+		"(d) first_bad is $((K + 1)): the next entry no longer follows"
+	;;
+3) echo "# (d) skipped: the audit serialisation is not the one this script knows" ;;
+*) show "rehash" "$SCRATCH/rehash.out"; fail "(d) cannot rehash the copy" ;;
+esac
+
 verify_offline "$DB"
 expect_eq "$RC" 0 "the untouched original still verifies"
 expect_eq "$(cat "$OUT")" "{\"ok\": true, \"entries\": $N, \"first_bad\": null}" "the original: ok, $N entries"

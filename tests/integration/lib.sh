@@ -496,7 +496,9 @@ expect_state() {
 # the facts and the register (every table but the audit journal), to show
 # that a refused command changed nothing.
 states_snapshot() {
-	ctl --json proposals 2>/dev/null |
-		"$PYTHON" -c 'import json, sys; print(sorted((p["id"], p["state"], p["batch"]) for p in json.load(sys.stdin)["proposals"]))'
-	sqlite3 "$DB" .dump | grep -v '^INSERT INTO "\{0,1\}audit"\{0,1\} ' | sha256sum
+	local states facts
+	states=$(ctl --json proposals 2>/dev/null |
+		"$PYTHON" -c 'import json, sys; print(sorted((p["id"], p["state"], p["batch"]) for p in json.load(sys.stdin)["proposals"]))')
+	facts=$(sqlite3 "$DB" .dump | grep -v '^INSERT INTO "\{0,1\}audit"\{0,1\} ' | sha256sum | cut -c1-16)
+	echo "$states facts:$facts"
 }

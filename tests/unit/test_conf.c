@@ -327,7 +327,7 @@ Test(conf, line_too_long_for_the_reader)
 
 Test(conf, long_role_list)
 {
-	char text[1024];
+	char text[1100];
 	char list[600] = "";
 
 	char lines[1024] = "";
