@@ -237,6 +237,11 @@ static void render_import(json_t *r)
 	printf(", %.1f s\n", (double)cli_num(r, "duration_ms") / 1000.0);
 	if (*cli_str(r, "ignored_columns") && strcmp(cli_str(r, "ignored_columns"), "-") != 0)
 		printf("Ignored columns: %s\n", cli_str(r, "ignored_columns"));
+	if (cli_num(r, "reborn"))
+		printf("New dossiers for %lld IPP%s whose earlier dossier was destroyed "
+		       "(the register keeps the old one): %s%s\n",
+		       cli_num(r, "reborn"), cli_num(r, "reborn") == 1 ? "" : "s",
+		       cli_str(r, "reborn_ipps"), cli_num(r, "reborn") > 20 ? ", ..." : "");
 }
 
 static int cmd_import(struct cli *cli, int argc, char **argv)

@@ -206,8 +206,8 @@ static int csv_line(void *ctx, const struct store_bordereau_line *l)
 		r->cfg->name, r->cfg->finess, NULL, num, l->ipp,
 		date_format(l->first_date, a), date_format(l->last_date, b),
 		date_format(l->retain_until, c), l->basis, opinion_label(l),
-		l->opinion_comment, decision_label(l), archives_label(l), state_label(l),
-		l->reason, l->certificate,
+		l->opinion_comment, decision_label(l), archives_label(l), l->visa_reference,
+		state_label(l), l->reason, l->certificate,
 	};
 	char batch[32];
 	snprintf(batch, sizeof(batch), "%lld", (long long)r->batch);
@@ -226,7 +226,8 @@ static int render_csv(struct store *st, struct render_ctx *r)
 	static const char *const head[] = {
 		"etablissement", "finess", "lot", "proposition", "ipp", "date_debut",
 		"date_fin", "conserver_jusqu_au", "regle", "avis_dim", "commentaire_dim",
-		"decision_directeur", "decision_archives", "etat", "motif", "certificat",
+		"decision_directeur", "decision_archives", "visa_archives", "etat", "motif",
+		"certificat",
 	};
 
 	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++)

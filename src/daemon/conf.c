@@ -21,6 +21,8 @@
 
 #include <ini.h>
 
+#include "daemon/schedule.h"
+
 #define MAX_SEEN 128
 
 struct parse_state {
@@ -268,6 +270,41 @@ static int p_kind(struct parse_state *ps, const char *section, const char *key,
 	return 1;
 }
 
+static int p_time_of_day(struct parse_state *ps, const char *section,
+			 const char *key, const char *value)
+{
+	int minutes;
+
+	(void)section;
+	if (strcmp(value, "off") == 0) {
+		ps->cfg.scan_at = -1;
+		return 1;
+	}
+	if (schedule_parse_time(value, &minutes) < 0)
+		return fail(ps, "%s: '%s' is not a time of day HH:MM (00:00 to 23:59) or off",
+			    key, value);
+	ps->cfg.scan_at = minutes;
+	return 1;
+}
+
+static int p_spool(struct parse_state *ps, const char *section, const char *key,
+		   const char *value)
+{
+	(void)section;
+	if (!*value) {
+		free(ps->cfg.spool);
+		ps->cfg.spool = NULL;
+		return 1;
+	}
+	if (value[0] != '/')
+		return fail(ps, "%s: '%s' is not an absolute path", key, value);
+	if (strlen(value) > 3000)
+		return fail(ps, "%s: path too long", key);
+	if (set_string(&ps->cfg.spool, value) < 0)
+		return fail(ps, "%s: out of memory", key);
+	return 1;
+}
+
 static int p_max_errors(struct parse_state *ps, const char *section,
 			const char *key, const char *value)
 {
@@ -344,6 +381,8 @@ static const struct key_def keys[] = {
 	{"policy", "transfusion_years", p_policy},
 	{"kinds", NULL, p_kind},
 	{"import", "max_errors", p_max_errors},
+	{"import", "spool", p_spool},
+	{"schedule", "scan_at", p_time_of_day},
 	{"roles", NULL, p_role},
 };
 
@@ -414,6 +453,7 @@ int config_init_defaults(struct config *cfg)
 	cfg->max_connections = 64;
 	cfg->is_public = true;
 	cfg->max_errors = 100;
+	cfg->scan_at = 2 * 60;
 	engine_policy_init(&cfg->policy);
 	return 0;
 }
@@ -435,6 +475,7 @@ static int copy_config(struct config *dst, const struct config *src)
 	dst->service = src->service ? strdup(src->service) : NULL;
 	dst->finess = src->finess ? strdup(src->finess) : NULL;
 	dst->timezone = src->timezone ? strdup(src->timezone) : NULL;
+	dst->spool = src->spool ? strdup(src->spool) : NULL;
 	for (int r = 0; r < ROLE_COUNT; r++)
 		dst->roles[r] = src->roles[r] ? strdup(src->roles[r]) : NULL;
 	return 0;
@@ -500,7 +541,7 @@ static char *reader(char *str, int num, void *stream)
 			snprintf(name, sizeof(name), "%.*s", (int)(end - p - 1), p + 1);
 			if (!section_known(name))
 				return reader_fail(ps, "unknown section [%s] (sections: daemon, "
-						   "establishment, policy, kinds, import, roles)",
+						   "establishment, policy, kinds, import, schedule, roles)",
 						   name);
 			ps->last_key[0] = '\0';
 		}
@@ -570,6 +611,7 @@ void config_fini(struct config *cfg)
 	free(cfg->service);
 	free(cfg->finess);
 	free(cfg->timezone);
+	free(cfg->spool);
 	for (int r = 0; r < ROLE_COUNT; r++)
 		free(cfg->roles[r]);
 	memset(cfg, 0, sizeof(*cfg));

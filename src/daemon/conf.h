@@ -44,6 +44,9 @@ struct config {
 	struct engine_policy policy;
 	/* [import] */
 	unsigned max_errors;
+	char *spool; /* NULL: no spool directory */
+	/* [schedule] */
+	int scan_at; /* minutes after local midnight; -1: off */
 	/* [roles]: comma-separated users and @groups, as written */
 	char *roles[ROLE_COUNT];
 	bool roles_set;

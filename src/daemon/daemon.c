@@ -22,6 +22,10 @@
 #include "daemon/jobs.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
+#include "daemon/spool.h"
+#include "daemon/systemd.h"
+
+#include <syslog.h>
 
 /* mkdir -p of the directory holding path (mode for what it creates). */
 static int make_parent(const char *path, mode_t mode)
@@ -133,7 +137,7 @@ static void on_signal(uv_signal_t *h, int signum)
 {
 	struct daemon *d = h->data;
 
-	log_info("received %s, stopping", strsignal(signum));
+	log_event(LOG_INFO, "stop", "received %s, stopping", strsignal(signum));
 	daemon_stop(d);
 }
 
@@ -142,17 +146,203 @@ void daemon_stop(struct daemon *d)
 	if (d->stopping)
 		return;
 	d->stopping = true;
+	sdw_stopping();
+	spool_stop(d->spool);
+	d->spool = NULL;
 	server_close(d->server);
 	jobs_shutdown(d->jobs);
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
+	uv_close((uv_handle_t *)&d->sig_hup, NULL);
+	uv_close((uv_handle_t *)&d->tick, NULL);
+	uv_close((uv_handle_t *)&d->watchdog, NULL);
+	if (d->pending) {
+		config_fini(d->pending);
+		free(d->pending);
+		d->pending = NULL;
+	}
+}
+
+static void update_status(struct daemon *d)
+{
+	char next[8], at[64];
+
+	if (d->scan_schedule.at < 0)
+		snprintf(next, sizeof(next), "off");
+	else
+		schedule_format_time(d->scan_schedule.at, next);
+	if (!d->last_scan.valid) {
+		sdw_status("ready; no scan yet; nightly scan at %s", next);
+		return;
+	}
+	clock_format_time(d->last_scan.at, at, sizeof(at));
+	sdw_status("ready; last scan %s: %llu proposed (batch %lld), %llu recomputed in "
+		   "%.1f s; nightly scan at %s",
+		   at, (unsigned long long)d->last_scan.proposed, (long long)d->last_scan.batch,
+		   (unsigned long long)d->last_scan.recomputed,
+		   (double)d->last_scan.duration_ms / 1000.0, next);
+}
+
+void daemon_scan_done(struct daemon *d)
+{
+	update_status(d);
+}
+
+/* ------------------------------------------------------------ schedule */
+
+static void on_tick(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	const int64_t now = clock_now();
+
+	if (d->stopping || d->scan_schedule.at < 0 || !schedule_due(&d->scan_schedule, now))
+		return;
+	rd_date occurrence = schedule_occurrence(&d->scan_schedule, now);
+	char day[DATE_STRLEN];
+	if (jobs_scan_scheduled(d->jobs, occurrence) == 0) {
+		log_event(LOG_INFO, "scan", "nightly scan of %s queued",
+			  date_format(occurrence, day));
+		schedule_ran(&d->scan_schedule, now);
+	}
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+	(void)t;
+	/* From the loop thread: a loop that stops turning stops the pings. */
+	sdw_watchdog();
+}
+
+static void load_schedule(struct daemon *d)
+{
+	char *v = NULL;
+
+	d->scan_schedule.at = d->cfg.scan_at;
+	d->scan_schedule.last_run = DATE_NONE;
+	if (store_meta_get(d->writer, "schedule.scan", &v) == 0 && v) {
+		rd_date day;
+		if (date_parse(v, strlen(v), &day) == 0)
+			d->scan_schedule.last_run = day;
+	}
+	free(v);
+}
+
+/* ------------------------------------------------------------ reload */
+
+/* Runs on the writer thread: a new policy makes every date stale. */
+static json_t *run_policy_change(struct daemon *d, struct store *st, void *arg)
+{
+	char fp[1024];
+	int rc;
+
+	(void)arg;
+	config_policy_fingerprint(&d->cfg, fp, sizeof(fp));
+	rc = store_begin(st);
+	if (rc == 0)
+		rc = store_mark_all_dirty(st);
+	if (rc == 0)
+		rc = store_meta_set(st, "policy", fp);
+	if (rc == 0)
+		rc = store_commit(st);
+	if (rc < 0) {
+		store_rollback(st);
+		log_errx("policy change: %s", store_errmsg(st));
+	}
+	return json_pack("{s:b}", "ok", rc == 0);
+}
+
+static void keep_old(const char *key, char **newv, const char *oldv)
+{
+	if ((!*newv && !oldv) || (*newv && oldv && strcmp(*newv, oldv) == 0))
+		return;
+	log_warnx("reload: %s changes only at restart; keeping %s", key, oldv ? oldv : "the system's");
+	free(*newv);
+	*newv = oldv ? strdup(oldv) : NULL;
+}
+
+/* The idle hook: no job runs, so nothing reads d->cfg but this thread. */
+static void apply_pending(void *arg)
+{
+	struct daemon *d = arg;
+	struct config *n = d->pending;
+	char fp_old[1024], fp_new[1024];
+
+	if (!n || d->stopping)
+		return;
+	d->pending = NULL;
+	keep_old("[daemon] database", &n->database, d->cfg.database);
+	keep_old("[daemon] socket", &n->socket, d->cfg.socket);
+	keep_old("[establishment] timezone", &n->timezone, d->cfg.timezone);
+	if (n->socket_mode != d->cfg.socket_mode) {
+		log_warnx("reload: [daemon] socket_mode changes only at restart");
+		n->socket_mode = d->cfg.socket_mode;
+	}
+	config_policy_fingerprint(&d->cfg, fp_old, sizeof(fp_old));
+	config_policy_fingerprint(n, fp_new, sizeof(fp_new));
+	const bool spool_changed = (!n->spool != !d->cfg.spool) ||
+				   (n->spool && strcmp(n->spool, d->cfg.spool) != 0);
+	config_fini(&d->cfg);
+	d->cfg = *n;
+	free(n);
+	d->scan_schedule.at = d->cfg.scan_at;
+	if (spool_changed) {
+		spool_stop(d->spool);
+		d->spool = NULL;
+		if (d->cfg.spool) {
+			int rc = spool_start(d, d->cfg.spool, &d->spool);
+			if (rc < 0)
+				log_errx("spool %s: %s", d->cfg.spool, strerror(-rc));
+		}
+	}
+	if (strcmp(fp_old, fp_new) != 0) {
+		log_notice("retention policy changed: every dossier will be recomputed");
+		jobs_call(d->jobs, run_policy_change, NULL, NULL, NULL, NULL, NULL);
+		jobs_recompute(d->jobs);
+	}
+	update_status(d);
+	sdw_ready();
+	log_event(LOG_INFO, "reload", "configuration reloaded from %s",
+		  d->cfg.path ? d->cfg.path : "(embedded defaults)");
+}
+
+static void on_hup(uv_signal_t *h, int signum)
+{
+	struct daemon *d = h->data;
+	struct config *n = calloc(1, sizeof(*n));
+	char err[1024];
+	const char *path = d->cfg.path;
+
+	(void)signum;
+	sdw_reloading();
+	if (!n || config_init_defaults(n) < 0) {
+		free(n);
+		log_errx("reload: out of memory; keeping the running configuration");
+		sdw_ready();
+		return;
+	}
+	/* All or nothing: a file with any error changes nothing. */
+	if (path && config_load(path, n, err, sizeof(err)) < 0) {
+		log_event(LOG_ERR, "reload", "reload refused, the running configuration stays: %s",
+			  err);
+		config_fini(n);
+		free(n);
+		sdw_ready();
+		return;
+	}
+	if (d->pending) {
+		config_fini(d->pending);
+		free(d->pending);
+	}
+	d->pending = n;
+	if (!jobs_busy(d->jobs))
+		apply_pending(d);
 }
 
 int daemon_run(struct config *cfg)
 {
 	struct daemon d;
 	char err[512];
-	int rc, status = EXIT_FAILURE;
+	int rc, status = EXIT_FAILURE, activated = -ENOENT;
 
 	memset(&d, 0, sizeof(d));
 	d.lock_fd = -1;
@@ -162,12 +352,20 @@ int daemon_run(struct config *cfg)
 	d.started_at = clock_now();
 	signal(SIGPIPE, SIG_IGN);
 
-	/* Both checks come before the database is opened: a refused second
-	 * daemon must not touch it (not even to record its policy). */
-	rc = server_check_other(d.cfg.socket, err, sizeof(err));
-	if (rc < 0) {
+	/* Socket activation, or our own socket: then both checks come before
+	 * the database is opened, as a refused second daemon must not touch
+	 * it (not even to record its policy). */
+	activated = sdw_listen_fd(err, sizeof(err));
+	if (activated < 0 && activated != -ENOENT) {
 		log_errx("%s", err);
 		goto out;
+	}
+	if (activated < 0) {
+		rc = server_check_other(d.cfg.socket, err, sizeof(err));
+		if (rc < 0) {
+			log_errx("%s", err);
+			goto out;
+		}
 	}
 	rc = make_parent(d.cfg.database, 0750);
 	if (rc < 0) {
@@ -204,21 +402,45 @@ int daemon_run(struct config *cfg)
 		log_errx("cannot initialise: %s", strerror(-rc));
 		goto out;
 	}
-	rc = make_parent(d.cfg.socket, 0755);
-	if (rc < 0) {
-		log_errx("%s: cannot create its directory: %s", d.cfg.socket, strerror(-rc));
-		goto out;
+	if (activated >= 0) {
+		rc = server_adopt(d.server, activated, err, sizeof(err));
+	} else {
+		rc = make_parent(d.cfg.socket, 0755);
+		if (rc < 0) {
+			log_errx("%s: cannot create its directory: %s", d.cfg.socket,
+				 strerror(-rc));
+			goto out;
+		}
+		rc = server_listen(d.server, d.cfg.socket, d.cfg.socket_mode, err, sizeof(err));
 	}
-	rc = server_listen(d.server, d.cfg.socket, d.cfg.socket_mode, err, sizeof(err));
 	if (rc < 0) {
 		log_errx("%s", err);
 		goto out;
 	}
+	jobs_set_idle_hook(d.jobs, apply_pending, &d);
 	uv_signal_init(d.loop, &d.sig_term);
 	uv_signal_init(d.loop, &d.sig_int);
-	d.sig_term.data = d.sig_int.data = &d;
+	uv_signal_init(d.loop, &d.sig_hup);
+	d.sig_term.data = d.sig_int.data = d.sig_hup.data = &d;
 	uv_signal_start(&d.sig_term, on_signal, SIGTERM);
 	uv_signal_start(&d.sig_int, on_signal, SIGINT);
+	uv_signal_start(&d.sig_hup, on_hup, SIGHUP);
+	uv_timer_init(d.loop, &d.tick);
+	uv_timer_init(d.loop, &d.watchdog);
+	d.tick.data = d.watchdog.data = &d;
+	load_schedule(&d);
+	const uint64_t wd = sdw_watchdog_usec();
+	if (wd) {
+		uint64_t ms = wd / 2000;
+		uv_timer_start(&d.watchdog, on_watchdog, 0, ms ? ms : 1);
+	}
+	if (d.cfg.spool) {
+		rc = spool_start(&d, d.cfg.spool, &d.spool);
+		if (rc < 0) {
+			log_errx("spool %s: cannot watch: %s", d.cfg.spool, strerror(-rc));
+			goto out;
+		}
+	}
 
 	/* Dossiers left dirty by a policy change or a crash, and those whose
 	 * date passed while the daemon was down, are brought up to date in
@@ -229,18 +451,32 @@ int daemon_run(struct config *cfg)
 		log_warnx("today is pinned to %s by RETENTIOND_TODAY (tests only)",
 			  date_format(clock_today(), a));
 	}
-	log_info("retentiond %s ready: database %s, socket %s", PACKAGE_VERSION,
-		 d.cfg.database, d.cfg.socket);
+	/* The schedule is checked now (a missed night is caught up) and then
+	 * every 15 s, which is the precision of "scan_at". */
+	uv_timer_start(&d.tick, on_tick, 0, 15 * 1000);
+	log_event(LOG_INFO, "start", "retentiond %s ready: database %s, socket %s%s",
+		  PACKAGE_VERSION, d.cfg.database,
+		  activated >= 0 ? "passed by systemd" : d.cfg.socket, "");
+	update_status(&d);
+	sdw_ready();
 	uv_run(d.loop, UV_RUN_DEFAULT);
-	log_info("stopped");
+	log_event(LOG_INFO, "stop", "stopped");
 	status = EXIT_SUCCESS;
 
 out:
 	if (!d.stopping && (d.server || d.jobs)) {
 		/* Failed half-way: close what was opened, let the loop finish. */
+		spool_stop(d.spool);
 		server_close(d.server);
 		if (d.jobs)
 			jobs_shutdown(d.jobs);
+		if (uv_is_active((uv_handle_t *)&d.sig_term) || d.tick.loop) {
+			uv_close((uv_handle_t *)&d.sig_term, NULL);
+			uv_close((uv_handle_t *)&d.sig_int, NULL);
+			uv_close((uv_handle_t *)&d.sig_hup, NULL);
+			uv_close((uv_handle_t *)&d.tick, NULL);
+			uv_close((uv_handle_t *)&d.watchdog, NULL);
+		}
 		uv_run(d.loop, UV_RUN_DEFAULT);
 	}
 	server_free(d.server);

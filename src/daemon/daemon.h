@@ -13,10 +13,12 @@
 #include <uv.h>
 
 #include "daemon/conf.h"
+#include "daemon/schedule.h"
 #include "store/store.h"
 
 struct server;
 struct jobs;
+struct spool;
 
 struct scan_summary {
 	bool valid;
@@ -33,7 +35,14 @@ struct daemon {
 	struct store *writer;
 	struct server *server;
 	struct jobs *jobs;
-	uv_signal_t sig_term, sig_int;
+	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_timer_t tick;     /* the schedule */
+	uv_timer_t watchdog; /* WATCHDOG=1, when systemd asks for it */
+	bool watchdog_on;
+	struct schedule scan_schedule;
+	struct spool *spool;
+	struct config *pending; /* a reloaded configuration, applied between jobs */
+	char *config_path;      /* what SIGHUP reads again; NULL: embedded defaults */
 	bool stopping;
 	int lock_fd; /* flock of DATABASE.lock, held while running */
 	int64_t started_at;
@@ -46,5 +55,8 @@ int daemon_run(struct config *cfg);
 
 /* Begin an orderly stop (also used by the signal handlers). */
 void daemon_stop(struct daemon *d);
+
+/* A scan finished (d->last_scan is set): tell systemd. */
+void daemon_scan_done(struct daemon *d);
 
 #endif

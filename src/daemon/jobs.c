@@ -22,6 +22,9 @@
 #include "daemon/csvimport.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
+#include "common/proto.h"
+
+#include <syslog.h>
 
 /* Bytes of an import queued before the client is paused, and resumed. */
 #define STREAM_HIGH (4u << 20)
@@ -65,9 +68,12 @@ struct job {
 	rd_date today;
 	int64_t now;
 
-	/* Import stream. */
+	/* Import stream, or a spool file. */
 	int csv_kind;
 	char source[256];
+	char *spool_dir; /* a spool import: the directory holding source */
+	FILE *file;
+	rd_date scheduled; /* a scheduled scan: its occurrence, else DATE_NONE */
 	uv_mutex_t mu;
 	uv_cond_t cv;
 	struct chunk *head, *tail;
@@ -96,7 +102,15 @@ struct jobs {
 	uv_timer_t timer;
 	bool shutting_down;
 	bool handles_closed;
+	void (*idle_hook)(void *arg);
+	void *idle_arg;
 };
+
+void jobs_set_idle_hook(struct jobs *js, void (*fn)(void *arg), void *arg)
+{
+	js->idle_hook = fn;
+	js->idle_arg = arg;
+}
 
 static void start_next(struct jobs *js);
 
@@ -240,6 +254,72 @@ static int audit_import(struct job *job, struct store *st)
 	return rc;
 }
 
+/* The next bytes of the file: from the client's stream, or read from the
+ * spool file. NULL at the end. */
+static struct chunk *next_chunk(struct job *job)
+{
+	if (!job->file)
+		return stream_pop(job);
+	if (atomic_load(&job->cancel))
+		return NULL;
+	struct chunk *c = malloc(sizeof(*c) + PROTO_MAX_DATA);
+	if (!c)
+		return NULL;
+	c->next = NULL;
+	c->len = fread(c->data, 1, PROTO_MAX_DATA, job->file);
+	if (c->len == 0) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void write_error_file(struct job *job, const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		log_warnx("spool: cannot write %s: %s", path, strerror(errno));
+		return;
+	}
+	size_t i;
+	json_t *e;
+	json_array_foreach(job->errors, i, e) {
+		long long line = (long long)json_integer_value(json_object_get(e, "line"));
+		const char *msg = json_string_value(json_object_get(e, "message"));
+		if (line > 0)
+			fprintf(f, "%s, line %lld: %s\n", job->source, line, msg ? msg : "");
+		else
+			fprintf(f, "%s: %s\n", job->source, msg ? msg : "");
+	}
+	if (job->error_count > json_array_size(job->errors))
+		fprintf(f, "... and %llu more errors not listed\n",
+			(unsigned long long)(job->error_count - json_array_size(job->errors)));
+	fprintf(f, "%s\n", job->error);
+	fclose(f);
+}
+
+/* After a spool import: done/ or failed/, so that it is never read twice. */
+static void settle_spool_file(struct job *job)
+{
+	char from[4096], to[4096], err[4200];
+	const bool ok = job->rc == 0;
+
+	if (job->rc == -ECANCELED)
+		return; /* the daemon stops: it is read again at the next start */
+	snprintf(from, sizeof(from), "%s/%s", job->spool_dir, job->source);
+	snprintf(to, sizeof(to), "%s/%s/%s", job->spool_dir, ok ? "done" : "failed",
+		 job->source);
+	if (rename(from, to) < 0) {
+		log_warnx("spool: cannot move %s to %s: %s", from, to, strerror(errno));
+		return;
+	}
+	if (!ok) {
+		snprintf(err, sizeof(err), "%s.error", to);
+		write_error_file(job, err);
+	}
+}
+
 static void import_work(struct job *job)
 {
 	struct daemon *d = job->js->d;
@@ -249,11 +329,21 @@ static void import_work(struct job *job)
 	bool discarding = false;
 	int rc;
 
+	if (job->spool_dir) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", job->spool_dir, job->source);
+		job->file = fopen(path, "rb");
+		if (!job->file) {
+			set_error(job, -errno, "%s: cannot open: %s", job->source, strerror(errno));
+			return;
+		}
+	}
+
 	rc = store_begin(st);
 	if (rc < 0) {
 		set_error(job, rc, "cannot start a transaction: %s", store_errmsg(st));
 		/* Still drain the stream so the client gets its answer. */
-		while ((c = stream_pop(job)))
+		while ((c = next_chunk(job)))
 			free(c);
 		return;
 	}
@@ -264,7 +354,7 @@ static void import_work(struct job *job)
 		goto rollback;
 	}
 	atomic_store(&job->phase, PHASE_READING);
-	while ((c = stream_pop(job))) {
+	while ((c = next_chunk(job))) {
 		if (!discarding) {
 			rc = csvimport_feed(ci, c->data, c->len);
 			atomic_store(&job->rows, csvimport_rows(ci));
@@ -330,8 +420,9 @@ rollback:
 	store_rollback(st);
 	csvimport_free(ci);
 	/* Whatever the client still sends is dropped by the loop now. */
-	while ((c = stream_pop(job)))
-		free(c);
+	if (!job->file)
+		while ((c = stream_pop(job)))
+			free(c);
 }
 
 static void scan_work(struct job *job)
@@ -369,6 +460,10 @@ static void scan_work(struct job *job)
 			 job->stats.changed, job->stats.withdrawn);
 		rc = store_meta_set(st, "last_scan", buf);
 	}
+	if (rc >= 0 && job->scheduled != DATE_NONE) {
+		char day[DATE_STRLEN];
+		rc = store_meta_set(st, "schedule.scan", date_format(job->scheduled, day));
+	}
 	if (rc >= 0)
 		rc = store_commit(st);
 	if (rc < 0) {
@@ -395,9 +490,15 @@ static void work_cb(uv_work_t *req)
 		a.role = job->actor.role;
 	}
 	store_set_actor(d->writer, &a, job->now);
-	if (job->kind == JOB_IMPORT)
+	if (job->kind == JOB_IMPORT) {
 		import_work(job);
-	else if (job->kind == JOB_CALL)
+		if (job->file) {
+			fclose(job->file);
+			job->file = NULL;
+		}
+		if (job->spool_dir)
+			settle_spool_file(job);
+	} else if (job->kind == JOB_CALL)
 		job->call_reply = job->fn(d, d->writer, job->arg);
 	else
 		scan_work(job);
@@ -464,6 +565,9 @@ static void remember_scan(struct jobs *js, struct job *job, uint64_t ms)
 
 static void job_free(struct job *job)
 {
+	free(job->spool_dir);
+	if (job->file)
+		fclose(job->file);
 	if (job->free_arg)
 		job->free_arg(job->arg);
 	json_decref(job->call_reply);
@@ -493,17 +597,21 @@ static void after_cb(uv_work_t *req, int status)
 		set_error(job, -ECANCELED, "cancelled: the daemon is stopping");
 	js->running = NULL;
 	if (job->rc < 0)
-		log_warnx("%s", job->error);
+		log_event(LOG_WARNING, job->kind == JOB_IMPORT ? "import" : "job", "%s",
+			  job->error);
 	if (job->kind == JOB_IMPORT && job->rc == 0)
-		log_info("import %s (%s): %llu rows, %llu changed, %zu dossiers recomputed, "
-			 "%zu withdrawn, %llu ms",
+		log_event(LOG_INFO, "import",
+			 "import %s%s (%s): %llu rows, %llu changed, %zu dossiers recomputed, "
+			 "%zu withdrawn, %llu ms", job->spool_dir ? "of spool file " : "",
 			 job->source, csvimport_kind_name(job->csv_kind),
 			 (unsigned long long)job->n_rows, (unsigned long long)job->n_changed,
 			 job->stats.recomputed, job->stats.withdrawn, (unsigned long long)ms);
 	if (job->kind == JOB_SCAN && job->rc == 0) {
 		remember_scan(js, job, ms);
-		log_info("scan: %zu dossiers recomputed, %zu proposed (batch %lld), "
-			 "%zu withdrawn, %llu ms",
+		daemon_scan_done(js->d);
+		log_event(LOG_INFO, "scan",
+			 "%sscan: %zu dossiers recomputed, %zu proposed (batch %lld), "
+			 "%zu withdrawn, %llu ms", job->scheduled != DATE_NONE ? "nightly " : "",
 			 job->stats.recomputed, job->proposed, (long long)job->batch,
 			 job->stats.withdrawn, (unsigned long long)ms);
 	}
@@ -524,9 +632,15 @@ static void after_cb(uv_work_t *req, int status)
 
 static void start_next(struct jobs *js)
 {
-	struct job *job = js->head;
+	struct job *job;
 
-	if (js->running || !job || js->shutting_down)
+	if (js->running || js->shutting_down)
+		return;
+	/* The hook may queue jobs of its own, and so start one. */
+	if (js->idle_hook)
+		js->idle_hook(js->idle_arg);
+	job = js->head;
+	if (js->running || !job)
 		return;
 	js->head = job->next;
 	if (!js->head)
@@ -629,6 +743,7 @@ static struct job *job_new(struct jobs *js, enum job_kind kind,
 	job->js = js;
 	job->kind = kind;
 	job->sent_phase = -1;
+	job->scheduled = DATE_NONE;
 	if (actor) {
 		job->actor = *actor;
 		job->has_actor = true;
@@ -666,6 +781,33 @@ int jobs_import(struct jobs *js, int kind, const char *source,
 	job->csv_kind = kind;
 	snprintf(job->source, sizeof(job->source), "%s", source);
 	*out = job;
+	return enqueue(js, job);
+}
+
+int jobs_import_spool(struct jobs *js, int kind, const char *dir, const char *name,
+		      const struct job_owner *owner)
+{
+	struct job *job = job_new(js, JOB_IMPORT, NULL, owner);
+
+	if (!job)
+		return -ENOMEM;
+	job->csv_kind = kind;
+	snprintf(job->source, sizeof(job->source), "%s", name);
+	job->spool_dir = strdup(dir);
+	if (!job->spool_dir) {
+		job_free(job);
+		return -ENOMEM;
+	}
+	return enqueue(js, job);
+}
+
+int jobs_scan_scheduled(struct jobs *js, rd_date occurrence)
+{
+	struct job *job = job_new(js, JOB_SCAN, NULL, NULL);
+
+	if (!job)
+		return -ENOMEM;
+	job->scheduled = occurrence;
 	return enqueue(js, job);
 }
 

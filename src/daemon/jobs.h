@@ -19,6 +19,8 @@
 
 #include <jansson.h>
 
+#include "common/date.h"
+
 struct daemon;
 struct job;
 struct jobs;
@@ -62,9 +64,19 @@ void jobs_free(struct jobs *js);
 int jobs_import(struct jobs *js, int kind, const char *source,
 		const struct job_actor *actor, const struct job_owner *owner,
 		struct job **out);
+/*
+ * Queue the import of a file of the spool directory dir, in the daemon's
+ * own name. After the transaction the file is moved to dir/done/, or to
+ * dir/failed/ with name.error holding the messages the CLI would print.
+ */
+int jobs_import_spool(struct jobs *js, int kind, const char *dir, const char *name,
+		      const struct job_owner *owner);
 /* Queue a scan (recompute what changed and propose); full: recompute all. */
 int jobs_scan(struct jobs *js, bool full, const struct job_actor *actor,
 	      const struct job_owner *owner, struct job **out);
+/* The nightly scan for the schedule's occurrence of day `occurrence`,
+ * which the scan's transaction records as done (meta schedule.scan). */
+int jobs_scan_scheduled(struct jobs *js, rd_date occurrence);
 /* Queue fn(arg); free_arg(arg) after it ran (may be NULL). The store's
  * actor is set to *actor before fn runs. */
 int jobs_call(struct jobs *js, job_fn fn, void *arg, void (*free_arg)(void *),
@@ -83,6 +95,10 @@ void job_stream_end(struct job *job);
 /* The owner goes away (client disconnected): an import in progress is
  * cancelled; no callback will be made to the owner any more. */
 void job_detach(struct job *job);
+
+/* Called on the loop thread whenever no job runs, before the next one
+ * starts: the moment to change what jobs read (a reloaded config). */
+void jobs_set_idle_hook(struct jobs *js, void (*fn)(void *arg), void *arg);
 
 /* What runs now, for status: NULL or an object. New reference. */
 json_t *jobs_describe(struct jobs *js);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Daemon logging to standard error. Each line is written with one write()
- * so lines from the worker thread and the loop thread never interleave.
+ * Daemon logging. Each stderr line is written with one write() so lines
+ * from the worker thread and the loop thread never interleave.
  */
 #include "config.h"
 
@@ -12,47 +12,53 @@
 #include <syslog.h>
 #include <unistd.h>
 
-static bool log_prio;
+#include "daemon/systemd.h"
+
+static bool log_journal;
 static bool log_dbg;
 
-void log_init(bool with_priority, bool debug)
+void log_init(bool journal, bool debug)
 {
-	log_prio = with_priority;
+	log_journal = journal;
 	log_dbg = debug;
 }
 
-static void vlog(int prio, const char *tag, const char *fmt, va_list ap)
+static void vlog(int prio, const char *event, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 
-static void vlog(int prio, const char *tag, const char *fmt, va_list ap)
+static void vlog(int prio, const char *event, const char *fmt, va_list ap)
 {
-	char line[1024];
-	int n;
+	static const char *const tags[] = {
+		[LOG_EMERG] = "emergency: ", [LOG_ALERT] = "alert: ",
+		[LOG_CRIT] = "critical: ",   [LOG_ERR] = "error: ",
+		[LOG_WARNING] = "warning: ", [LOG_NOTICE] = "",
+		[LOG_INFO] = "",             [LOG_DEBUG] = "debug: ",
+	};
+	char msg[1024];
 
-	if (log_prio)
-		n = snprintf(line, sizeof(line), "<%d>", prio);
-	else
-		n = snprintf(line, sizeof(line), "retentiond: %s", tag);
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		return;
+	if (log_journal && sdw_journal(prio, event, msg) >= 0)
+		return;
+	char line[1100];
+	int n = snprintf(line, sizeof(line), "retentiond: %s%s\n", tags[prio & 7], msg);
 	if (n < 0)
 		return;
-	int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-	if (m < 0)
-		return;
-	size_t len = (size_t)n + (size_t)m;
-	if (len > sizeof(line) - 2)
-		len = sizeof(line) - 2;
-	line[len++] = '\n';
-	ssize_t w = write(STDERR_FILENO, line, len);
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	ssize_t w = write(STDERR_FILENO, line, (size_t)n);
 	(void)w;
 }
 
-#define DEFINE_LOG(name, prio, tag)                     \
-	void name(const char *fmt, ...)                 \
-	{                                               \
-		va_list ap;                             \
-		va_start(ap, fmt);                      \
-		vlog(prio, tag, fmt, ap);               \
-		va_end(ap);                             \
+#define DEFINE_LOG(name, prio)                  \
+	void name(const char *fmt, ...)         \
+	{                                       \
+		va_list ap;                     \
+		va_start(ap, fmt);              \
+		vlog(prio, NULL, fmt, ap);      \
+		va_end(ap);                     \
 	}
 
 void log_debug(const char *fmt, ...)
@@ -62,11 +68,20 @@ void log_debug(const char *fmt, ...)
 	if (!log_dbg)
 		return;
 	va_start(ap, fmt);
-	vlog(LOG_DEBUG, "debug: ", fmt, ap);
+	vlog(LOG_DEBUG, NULL, fmt, ap);
 	va_end(ap);
 }
 
-DEFINE_LOG(log_info, LOG_INFO, "")
-DEFINE_LOG(log_notice, LOG_NOTICE, "")
-DEFINE_LOG(log_warnx, LOG_WARNING, "warning: ")
-DEFINE_LOG(log_errx, LOG_ERR, "error: ")
+DEFINE_LOG(log_info, LOG_INFO)
+DEFINE_LOG(log_notice, LOG_NOTICE)
+DEFINE_LOG(log_warnx, LOG_WARNING)
+DEFINE_LOG(log_errx, LOG_ERR)
+
+void log_event(int prio, const char *event, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(prio, event, fmt, ap);
+	va_end(ap);
+}

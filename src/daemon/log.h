@@ -1,22 +1,29 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Daemon logging, in the spirit of OpenSMTPD's log.h: one line per event,
- * to standard error with a syslog priority prefix that journald reads
- * ("<3>..."), so the same output is right on a terminal and under systemd.
- * Identifiers and dates only: never clinical content.
+ * Daemon logging, in the spirit of OpenSMTPD's log.h: one line per event.
+ * Under systemd, when standard error is the journal's stream, entries go
+ * to the journal with structured fields (PRIORITY, SYSLOG_IDENTIFIER,
+ * RETENTIOND_EVENT); otherwise to standard error. Identifiers, counts and
+ * dates only: never clinical content.
  */
 #ifndef RETENTIOND_DAEMON_LOG_H
 #define RETENTIOND_DAEMON_LOG_H
 
 #include <stdbool.h>
 
-/* Prefix lines with <N> priorities (set when stderr goes to journald). */
-void log_init(bool with_priority, bool debug);
+/* journal: send entries to the journal (see sdw_stderr_is_journal). */
+void log_init(bool journal, bool debug);
 
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* An entry tagged RETENTIOND_EVENT=event (start, stop, reload, scan,
+ * import, spool...), so that `journalctl RETENTIOND_EVENT=scan` finds
+ * every nightly scan. prio: a syslog priority. */
+void log_event(int prio, const char *event, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "daemon/conf.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
+#include "daemon/systemd.h"
 #include "store/store.h"
 
 static void usage(FILE *f)
@@ -46,7 +48,9 @@ static int verify_audit(const char *file, bool json)
 		rc = store_audit_verify(st, &chk);
 	if (rc < 0) {
 		fprintf(stderr, "retentiond: %s: cannot read the audit journal: %s\n", file,
-			st ? store_errmsg(st) : strerror(-rc));
+			rc == -EPROTO ? "not a retentiond database of this version"
+			: st          ? store_errmsg(st)
+				      : strerror(-rc));
 		store_close(st);
 		return EXIT_FAILURE;
 	}
@@ -118,8 +122,8 @@ int main(int argc, char **argv)
 	}
 	if (verify)
 		return verify_audit(verify, json);
-	/* journald sets JOURNAL_STREAM when stderr is its stream. */
-	log_init(getenv("JOURNAL_STREAM") != NULL, debug);
+	/* Under systemd, entries go to the journal with their fields. */
+	log_init(sdw_stderr_is_journal(), debug);
 
 	if (config_init_defaults(&cfg) < 0) {
 		log_errx("out of memory");

@@ -183,6 +183,9 @@ static void handle_request(struct conn *c, const struct proto_frame *f)
 		return;
 	}
 	c->want_progress = json_is_true(json_object_get(req, "progress"));
+	/* Roles as the configuration says now (a reload may have changed
+	 * them), for the uid the kernel gave at accept. */
+	roles_resolve(&d->cfg, c->uid, c->gid, &c->caller);
 	reply = handlers_dispatch(d, c, req);
 	json_decref(req);
 	if (reply) {
@@ -436,6 +439,27 @@ int server_listen(struct server *srv, const char *path, mode_t mode, char *err,
 	return 0;
 }
 
+int server_adopt(struct server *srv, int fd, char *err, size_t errlen)
+{
+	int rc;
+
+	uv_pipe_init(srv->d->loop, &srv->listener, 0);
+	srv->listener.data = srv;
+	rc = uv_pipe_open(&srv->listener, fd);
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&srv->listener, 64, on_connection);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot listen on the socket passed by systemd: %s",
+			 uv_strerror(rc));
+		uv_close((uv_handle_t *)&srv->listener, NULL);
+		return rc;
+	}
+	/* systemd owns the socket file: it is not ours to unlink. */
+	srv->path[0] = '\0';
+	srv->listening = true;
+	return 0;
+}
+
 void server_close(struct server *srv)
 {
 	if (!srv || srv->closed)
@@ -443,7 +467,8 @@ void server_close(struct server *srv)
 	srv->closed = true;
 	if (srv->listening) {
 		uv_close((uv_handle_t *)&srv->listener, NULL);
-		unlink(srv->path);
+		if (srv->path[0])
+			unlink(srv->path);
 	}
 	uv_close((uv_handle_t *)&srv->sweep, NULL);
 	for (struct conn *c = srv->conns, *next; c; c = next) {

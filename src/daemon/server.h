@@ -57,6 +57,9 @@ int server_listen(struct server *srv, const char *path, mode_t mode, char *err,
  */
 int server_check_other(const char *path, char *err, size_t errlen);
 
+/* Listen on a socket handed over by systemd (socket activation). */
+int server_adopt(struct server *srv, int fd, char *err, size_t errlen);
+
 /*
  * Stop accepting and close the connections. One waiting for a job stays
  * until the job's reply is written (the job is being cancelled), so a

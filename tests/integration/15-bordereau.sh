@@ -203,9 +203,10 @@ expect_exit 2 "bordereau --format pdf is a usage error" ctl bordereau "$B" --for
 
 # ------------------------------------------------------------ print
 
-if [ -x /usr/bin/chromium ]; then
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+if [ -x "$CHROMIUM" ]; then
 	cp "$SCRATCH/b.html" "$SCRATCH/print.html"
-	timeout 60 /usr/bin/chromium --headless --no-sandbox --disable-gpu --no-pdf-header-footer \
+	timeout 30 "$CHROMIUM" --headless --no-sandbox --disable-gpu --no-pdf-header-footer \
 		--user-data-dir="$SCRATCH/chromium" --print-to-pdf="$SCRATCH/b.pdf" \
 		"file://$SCRATCH/print.html" >"$SCRATCH/chromium.log" 2>&1
 	check "chromium prints the bordereau to PDF" test -s "$SCRATCH/b.pdf"

@@ -142,6 +142,10 @@ socket_mode = 0600
 name   = Centre hospitalier de test
 finess = 123456789
 public = yes
+
+[schedule]
+; today is pinned: scans only on request, so every test controls them
+scan_at = off
 EOF
 }
 
@@ -359,8 +363,8 @@ wait_job() {
 # with_passwd_lock CMD...: useradd and friends fail while another script
 # holds the lock of /etc/passwd (make check -j): try again for up to 10 s.
 with_passwd_lock() {
-	local i err
-	for i in $(seq 1 100); do
+	local _ err
+	for _ in $(seq 1 100); do
 		err=$("$@" 2>&1 >/dev/null) && return 0
 		case $err in
 		*lock* | *"try again"*) sleep 0.1 ;;
@@ -371,6 +375,23 @@ with_passwd_lock() {
 	return 1
 }
 
+# prune_stale_users: the users and groups of earlier runs killed before
+# their EXIT trap could remove them ("rtd" and a pid no process has now),
+# so that killed runs cannot exhaust the system uids.
+prune_stale_users() {
+	local name pid
+	for name in $(cut -d: -f1 /etc/passwd | grep -E '^rtd[0-9]+[amdxrn]$'); do
+		pid=${name#rtd}
+		pid=${pid%?}
+		[ -d "/proc/$pid" ] || with_passwd_lock userdel "$name" 2>/dev/null
+	done
+	for name in $(cut -d: -f1 /etc/group | grep -E '^rtd[0-9]+[amdxrng]$'); do
+		pid=${name#rtd}
+		pid=${pid%?}
+		[ -d "/proc/$pid" ] || with_passwd_lock groupdel "$name" 2>/dev/null
+	done
+}
+
 # make_users: U_ARCHIVIST, U_DIM, U_DIRECTOR, U_ARCHIVES, U_ADMIN and
 # U_NOROLE (no role at all), and the group G_DIRECTION of which U_DIRECTOR
 # is a member: the configuration names the director through "@group" only.
@@ -379,6 +400,7 @@ make_users() {
 	local u p="rtd$$"
 	[ "$(id -u)" = 0 ] || skip_all "not root: the role tests create real Unix users (useradd)"
 	need useradd userdel groupadd groupdel runuser
+	prune_stale_users
 	G_DIRECTION=${p}g
 	with_passwd_lock groupadd --system "$G_DIRECTION" || bail "cannot create the group $G_DIRECTION"
 	TEST_GROUPS="$G_DIRECTION"
@@ -434,6 +456,9 @@ name    = ${EST_NAME:-Centre hospitalier de test}
 service = ${EST_SERVICE:-Archives médicales}
 finess  = ${EST_FINESS:-123456789}
 public  = $public
+
+[schedule]
+scan_at = off
 
 [roles]
 archivist = $U_ARCHIVIST

@@ -209,9 +209,9 @@ Test(render, decisions_fill_their_columns)
 	step(2, WF_ACT_REFUSE, WF_OPINION_NONE, "dossier de recherche");
 	step(1, WF_ACT_VISA_KEEP, WF_OPINION_NONE, "AD-75-2026-1");
 	char *csv = render(BORDEREAU_CSV);
-	cr_assert_eq(count(csv, "Favorable,,Élimination autorisée,Conservation définitive,conservé"),
+	cr_assert_eq(count(csv, "Favorable,,Élimination autorisée,Conservation définitive,AD-75-2026-1,conservé"),
 		     1u, "%s", csv);
-	cr_assert_eq(count(csv, "Défavorable,,Élimination refusée,,refusé,dossier de recherche"),
+	cr_assert_eq(count(csv, "Défavorable,,Élimination refusée,,,refusé,dossier de recherche"),
 		     1u, "%s", csv);
 	free(csv);
 	char *h = render(BORDEREAU_HTML);
