@@ -19,6 +19,7 @@
 struct server;
 struct jobs;
 struct spool;
+struct mailer;
 
 struct scan_summary {
 	bool valid;
@@ -41,6 +42,8 @@ struct daemon {
 	bool watchdog_on;
 	struct schedule scan_schedule;
 	struct spool *spool;
+	struct mailer *mailer;  /* sends the outbox; NULL without [report] */
+	struct schedule report_schedule;
 	struct config *pending; /* a reloaded configuration, applied between jobs */
 	char *config_path;      /* what SIGHUP reads again; NULL: embedded defaults */
 	bool stopping;

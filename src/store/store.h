@@ -286,6 +286,106 @@ struct store_audit_check {
  */
 int store_audit_verify(struct store *st, struct store_audit_check *out);
 
+/* ------------------------------------------------------------ report
+ *
+ * Read-only queries for the nightly report (src/store/report.c). Callback
+ * strings are valid during the call only. Return non-zero from a callback
+ * to stop (that value is returned).
+ */
+
+/* Work waiting for someone, per proposal state and batch. */
+struct store_pending {
+	const char *state; /* proposed (DIM opinion), reviewed (director),
+			      approved (visa if public, else destruction),
+			      visaed (destruction to record) */
+	int64_t batch;
+	int64_t count;
+	int64_t oldest; /* unix time the oldest of them entered the state */
+};
+typedef int (*store_pending_fn)(void *ctx, const struct store_pending *p);
+/* Oldest first. */
+int store_report_pending(struct store *st, store_pending_fn fn, void *ctx);
+
+struct store_hold_row {
+	const char *ipp;
+	const char *reason;
+	int64_t since; /* unix time */
+};
+typedef int (*store_hold_fn)(void *ctx, const struct store_hold_row *h);
+int store_report_holds(struct store *st, size_t limit, store_hold_fn fn, void *ctx);
+
+struct store_litigation_row {
+	const char *id;
+	const char *ipp;
+	rd_date opened;
+	const char *reference;
+};
+typedef int (*store_litigation_fn)(void *ctx, const struct store_litigation_row *l);
+/* Litigations still open, oldest first. */
+int store_report_open_litigations(struct store *st, size_t limit,
+				  store_litigation_fn fn, void *ctx);
+
+/* Dossiers in anomaly, each re-evaluated to say why (the data-quality
+ * worklist), by IPP; at most limit. *total gets their number. */
+typedef int (*store_anomaly_fn)(void *ctx, const char *ipp,
+				const struct engine_result *r);
+int store_report_anomalies(struct store *st, const struct engine_policy *p,
+			   rd_date today, size_t limit, store_anomaly_fn fn,
+			   void *ctx, int64_t *total);
+
+/* Dossiers now retained that become eligible before `until`. */
+int store_report_count_due(struct store *st, rd_date today, rd_date until,
+			   int64_t *n);
+
+/* A dossier whose retain_until moved earlier (someone corrected a date):
+ * recorded by every recompute that moves a date earlier. */
+struct store_earlier {
+	int64_t id;
+	const char *ipp;
+	rd_date old_until, new_until;
+	int64_t at; /* unix time */
+};
+typedef int (*store_earlier_fn)(void *ctx, const struct store_earlier *e);
+/* Entries with id > after_id, by id; at most limit. */
+int store_report_earlier(struct store *st, int64_t after_id, size_t limit,
+			 store_earlier_fn fn, void *ctx);
+
+/* ------------------------------------------------------------ outbox
+ *
+ * The persistent outbox of the nightly report (src/store/outbox.c): a
+ * message is stored first, then sent, retried until a server accepts it,
+ * and never sent again once accepted.
+ */
+struct store_mail {
+	int64_t id;
+	int64_t created_at;
+	char *subject;
+	char *recipients; /* comma-separated */
+	char *message;    /* the whole RFC 5322 message, CRLF line ends */
+	size_t message_len;
+	char state[12];   /* queued, sending, sent */
+	int attempts;
+	int64_t next_attempt_at;
+	char *last_error; /* NULL */
+	int64_t sent_at;  /* 0 until sent */
+};
+void store_mail_fini(struct store_mail *m);
+
+int store_outbox_add(struct store *st, const char *subject,
+		     const char *recipients, const char *message, size_t len,
+		     int64_t now, int64_t *id);
+/* The oldest message due at now (queued or sending, next_attempt_at <= now):
+ * 0 and *out filled (owned), or -ENOENT. */
+int store_outbox_next_due(struct store *st, int64_t now, struct store_mail *out);
+/* Before a try: attempts + 1, state sending. */
+int store_outbox_attempt(struct store *st, int64_t id, int64_t now);
+int store_outbox_sent(struct store *st, int64_t id, int64_t now);
+int store_outbox_failed(struct store *st, int64_t id, const char *error,
+			int64_t next_attempt_at);
+typedef int (*store_mail_fn)(void *ctx, const struct store_mail *m);
+/* Newest first, without the message body (message NULL); at most limit. */
+int store_outbox_each(struct store *st, size_t limit, store_mail_fn fn, void *ctx);
+
 /* ------------------------------------------------------------ reads */
 
 /* One dossier's facts and stored state, owned by the struct. */
