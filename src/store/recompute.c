@@ -559,104 +559,77 @@ int store_recompute_patient(struct store *st, const struct engine_policy *p,
 	return 0;
 }
 
-int store_recompute_dirty(struct store *st, const struct engine_policy *p,
-			  rd_date today, store_progress_fn progress, void *ctx,
-			  struct store_recompute_stats *stats)
+/*
+ * Recompute every dossier a paged query yields, a page at a time (the
+ * page is read whole before anything is written). Id-ordered queries bind
+ * (?1 cursor, ?2 page size); with `due`, the (retain_until, id) keyset of
+ * STORE_SQL_DUE_PAGE binds (?1 today, ?2 until, ?3 cursor, ?4 page size).
+ */
+static int recompute_paged(struct run *run, int stmt, const char *sql, bool due)
 {
+	struct store *st = run->st;
 	int64_t ids[STORE_PAGE], cursor = 0;
-	struct run run;
+	rd_date until = INT32_MIN + 1;
 	sqlite3_stmt *s = NULL;
 	size_t n;
-	int r;
+	int r, b;
 
-	r = run_start(&run, st, p, today, progress, ctx);
-	if (r < 0)
-		return r;
 	do {
-		r = store_stmt(st, STMT_DIRTY_PAGE,
-			       STORE_SQL_DIRTY_PAGE, &s);
+		r = store_stmt(st, stmt, sql, &s);
 		if (r < 0)
 			return r;
-		if ((sqlite3_bind_int64(s, 1, cursor) |
-		     sqlite3_bind_int(s, 2, STORE_PAGE)) != SQLITE_OK) {
+		if (due)
+			b = store_bind_date(s, 1, run->today) | sqlite3_bind_int(s, 2, until) |
+			    sqlite3_bind_int64(s, 3, cursor) | sqlite3_bind_int(s, 4, STORE_PAGE);
+		else
+			b = sqlite3_bind_int64(s, 1, cursor) | sqlite3_bind_int(s, 2, STORE_PAGE);
+		if (b != SQLITE_OK) {
 			r = store_fail_bind(st);
 			store_stmt_done(s);
 			return r;
 		}
-		r = read_page(st, s, ids, &n, NULL);
+		r = read_page(st, s, ids, &n, due ? &until : NULL);
 		if (r < 0)
 			return r;
-		r = recompute_ids(&run, ids, n);
+		r = recompute_ids(run, ids, n);
 		if (r < 0)
 			return r;
 		if (n)
 			cursor = ids[n - 1];
 	} while (n == STORE_PAGE);
-	run_end(&run, stats);
 	return 0;
+}
+
+int store_recompute_dirty(struct store *st, const struct engine_policy *p,
+			  rd_date today, store_progress_fn progress, void *ctx,
+			  struct store_recompute_stats *stats)
+{
+	struct run run;
+	int r = run_start(&run, st, p, today, progress, ctx);
+
+	if (r == 0)
+		r = recompute_paged(&run, STMT_DIRTY_PAGE, STORE_SQL_DIRTY_PAGE, false);
+	if (r == 0)
+		run_end(&run, stats);
+	return r;
 }
 
 int store_recompute_due(struct store *st, const struct engine_policy *p,
 			rd_date today, store_progress_fn progress, void *ctx,
 			struct store_recompute_stats *stats)
 {
-	int64_t ids[STORE_PAGE], cursor = 0;
-	rd_date until = INT32_MIN + 1;
 	struct run run;
-	sqlite3_stmt *s = NULL;
-	size_t n;
-	int r;
+	int r = run_start(&run, st, p, today, progress, ctx);
 
-	r = run_start(&run, st, p, today, progress, ctx);
-	if (r < 0)
-		return r;
-	/* Retained dossiers whose date has passed, by (retain_until, id). */
-	do {
-		r = store_stmt(st, STMT_DUE_PAGE,
-			       STORE_SQL_DUE_PAGE, &s);
-		if (r < 0)
-			return r;
-		if ((store_bind_date(s, 1, today) | sqlite3_bind_int(s, 2, until) |
-		     sqlite3_bind_int64(s, 3, cursor) |
-		     sqlite3_bind_int(s, 4, STORE_PAGE)) != SQLITE_OK) {
-			r = store_fail_bind(st);
-			store_stmt_done(s);
-			return r;
-		}
-		r = read_page(st, s, ids, &n, &until);
-		if (r < 0)
-			return r;
-		r = recompute_ids(&run, ids, n);
-		if (r < 0)
-			return r;
-		if (n)
-			cursor = ids[n - 1];
-	} while (n == STORE_PAGE);
-
-	/* Anomalies: "in the future" ones may have resolved themselves. */
-	cursor = 0;
-	do {
-		r = store_stmt(st, STMT_ANOMALY_PAGE,
-			       STORE_SQL_ANOMALY_PAGE, &s);
-		if (r < 0)
-			return r;
-		if ((sqlite3_bind_int64(s, 1, cursor) |
-		     sqlite3_bind_int(s, 2, STORE_PAGE)) != SQLITE_OK) {
-			r = store_fail_bind(st);
-			store_stmt_done(s);
-			return r;
-		}
-		r = read_page(st, s, ids, &n, NULL);
-		if (r < 0)
-			return r;
-		r = recompute_ids(&run, ids, n);
-		if (r < 0)
-			return r;
-		if (n)
-			cursor = ids[n - 1];
-	} while (n == STORE_PAGE);
-	run_end(&run, stats);
-	return 0;
+	/* Retained dossiers whose date has passed, by (retain_until, id);
+	 * then anomalies: "in the future" ones may have resolved themselves. */
+	if (r == 0)
+		r = recompute_paged(&run, STMT_DUE_PAGE, STORE_SQL_DUE_PAGE, true);
+	if (r == 0)
+		r = recompute_paged(&run, STMT_ANOMALY_PAGE, STORE_SQL_ANOMALY_PAGE, false);
+	if (r == 0)
+		run_end(&run, stats);
+	return r;
 }
 
 /* One fact table read in patient_id order, merged with the patients. */
