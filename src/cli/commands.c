@@ -573,7 +573,8 @@ static const struct command commands[] = {
 	 cmd_import},
 	{"explain", "IPP", "the retention of one dossier, rule by rule", cmd_explain},
 	{"scan", "[--full]", "recompute and propose the newly eligible dossiers", cmd_scan},
-	{"proposals", "[--state S] [--limit N]", "the proposals for elimination", cmd_proposals},
+	{"proposals", "[--state S] [--batch B] [--limit N]", "the proposals for elimination",
+	 cmd_proposals},
 	{"forecast", "--until DATE [--list] [--limit N]",
 	 "the dossiers that become eligible by DATE", cmd_forecast},
 	{"whoami", "", "your Unix user and your roles", cli_cmd_whoami},
@@ -598,9 +599,12 @@ static const struct command commands[] = {
 void commands_usage(FILE *f)
 {
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		char head[64];
-		snprintf(head, sizeof(head), "%s %s", commands[i].name, commands[i].args);
-		fprintf(f, "  %-44s %s\n", head, commands[i].help);
+		/* Long synopses take their own line, the help under them. */
+		int w = fprintf(f, "  %s %s", commands[i].name, commands[i].args);
+		if (w > 46)
+			fprintf(f, "\n  %-44s %s\n", "", commands[i].help);
+		else
+			fprintf(f, "%*s %s\n", 46 - w, "", commands[i].help);
 	}
 }
 

@@ -292,6 +292,39 @@ out:
 	return r;
 }
 
+/*
+ * The dossier's retain_until moved from old_until to the earlier
+ * new_until: someone corrected a date (or the policy was shortened), and
+ * the nightly report says so. The IPP is copied, not referenced: the entry
+ * outlives a destroyed dossier, like the register.
+ */
+static int earlier_add(struct run *run, int64_t pid, rd_date old_until,
+		       rd_date new_until)
+{
+	struct store *st = run->st;
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	r = store_stmt(st, STMT_EARLIER_ADD,
+		       "INSERT INTO earlier_dates(ipp, old_until, new_until, at)"
+		       " SELECT ipp, ?2, ?3, ?4 FROM patients WHERE id = ?1",
+		       &s);
+	if (r < 0)
+		return r;
+	if ((sqlite3_bind_int64(s, 1, pid) | store_bind_date(s, 2, old_until) |
+	     store_bind_date(s, 3, new_until) |
+	     sqlite3_bind_int64(s, 4, run->now)) != SQLITE_OK) {
+		r = store_fail_bind(st);
+		goto out;
+	}
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		r = store_fail(st, rc);
+out:
+	store_stmt_done(s);
+	return r;
+}
+
 /* Evaluate one dossier whose facts are loaded, and store the outcome. */
 static int settle(struct run *run, int64_t pid, const struct engine_facts *f)
 {
@@ -313,6 +346,14 @@ static int settle(struct run *run, int64_t pid, const struct engine_facts *f)
 	/* A full recompute leaves unchanged rows alone: no write, no WAL. */
 	if (changed || old.dirty || strcmp(old.basis, basis) != 0) {
 		r = state_set(run, pid, &res, basis);
+		if (r < 0)
+			return r;
+	}
+	/* From a date to an earlier date only: a first computation, a date
+	 * appearing or vanishing (an anomaly), or a later date is no alert. */
+	if (old.has && old.until != DATE_NONE && res.retain_until != DATE_NONE &&
+	    res.retain_until < old.until) {
+		r = earlier_add(run, pid, old.until, res.retain_until);
 		if (r < 0)
 			return r;
 	}

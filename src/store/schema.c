@@ -46,6 +46,16 @@
  *         hash): the journal, chained by SHA-256 (audit.c).
  *   meta(key, value)
  *
+ * The nightly report (version 3):
+ *   outbox(id, created_at, subject, recipients, message, state, attempts,
+ *          next_attempt_at, last_error, sent_at): the persistent outbox,
+ *          each message stored whole before it is sent (outbox.c);
+ *          outbox_due finds the next unsent message due without a scan.
+ *   earlier_dates(id, ipp, old_until, new_until, at): every recompute that
+ *          moved a dossier's retain_until to an earlier date (recompute.c),
+ *          for the report's alert; the IPP is copied, so an entry outlives
+ *          a destroyed dossier.
+ *
  * Dates are rd_date day numbers, NULL for DATE_NONE; times are unix seconds.
  */
 #include "config.h"
@@ -249,10 +259,42 @@ static const char schema_v2[] =
 	");\n"
 	"CREATE INDEX audit_by_at ON audit(at);\n";
 
+/*
+ * Version 3: the outbox of the nightly report and the journal of dates
+ * moved earlier. New tables only: existing rows are untouched. The partial
+ * index holds the unsent messages alone, so "what is due" stays an index
+ * range however many reports were sent over the years; queries name the
+ * state as `state <> 'sent'` so that SQLite can use it.
+ */
+static const char schema_v3[] =
+	"CREATE TABLE outbox (\n"
+	"  id              INTEGER PRIMARY KEY,\n"
+	"  created_at      INTEGER NOT NULL,\n"
+	"  subject         TEXT NOT NULL,\n"
+	"  recipients      TEXT NOT NULL,\n"
+	"  message         BLOB NOT NULL,\n"
+	"  state           TEXT NOT NULL DEFAULT 'queued'\n"
+	"                    CHECK (state IN ('queued', 'sending', 'sent')),\n"
+	"  attempts        INTEGER NOT NULL DEFAULT 0,\n"
+	"  next_attempt_at INTEGER NOT NULL,\n"
+	"  last_error      TEXT,\n"
+	"  sent_at         INTEGER\n"
+	");\n"
+	"CREATE INDEX outbox_due ON outbox(next_attempt_at, id)\n"
+	"  WHERE state <> 'sent';\n"
+	"CREATE TABLE earlier_dates (\n"
+	"  id        INTEGER PRIMARY KEY,\n"
+	"  ipp       TEXT NOT NULL,\n"
+	"  old_until INTEGER NOT NULL,\n"
+	"  new_until INTEGER NOT NULL,\n"
+	"  at        INTEGER NOT NULL\n"
+	");\n";
+
 /* migrations[i] takes the schema from version i to version i + 1. */
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
+	schema_v3,
 };
 
 const char *store_schema_migration(int v)

@@ -28,7 +28,7 @@
 #include "engine/workflow.h"
 
 /* Schema version reached by store_open() (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -308,10 +308,11 @@ int store_report_pending(struct store *st, store_pending_fn fn, void *ctx);
 
 struct store_hold_row {
 	const char *ipp;
-	const char *reason;
-	int64_t since; /* unix time */
+	const char *reason; /* free text typed by the director */
+	rd_date since;      /* the day the hold was placed */
 };
 typedef int (*store_hold_fn)(void *ctx, const struct store_hold_row *h);
+/* Director's holds, oldest first; at most limit (0: all). */
 int store_report_holds(struct store *st, size_t limit, store_hold_fn fn, void *ctx);
 
 struct store_litigation_row {
@@ -321,21 +322,31 @@ struct store_litigation_row {
 	const char *reference;
 };
 typedef int (*store_litigation_fn)(void *ctx, const struct store_litigation_row *l);
-/* Litigations still open, oldest first. */
+/* Litigations still open, oldest first; at most limit (0: all). They are
+ * found from the held and anomaly dossiers (an open litigation makes a
+ * dossier held unless its data is an anomaly), an index range. */
 int store_report_open_litigations(struct store *st, size_t limit,
 				  store_litigation_fn fn, void *ctx);
 
 /* Dossiers in anomaly, each re-evaluated to say why (the data-quality
- * worklist), by IPP; at most limit. *total gets their number. */
+ * worklist), by IPP; at most limit (0: all). *total gets their number.
+ * A dossier whose evaluation today is no anomaly (its data changed and it
+ * awaits its recompute) is not passed to fn. */
 typedef int (*store_anomaly_fn)(void *ctx, const char *ipp,
 				const struct engine_result *r);
 int store_report_anomalies(struct store *st, const struct engine_policy *p,
 			   rd_date today, size_t limit, store_anomaly_fn fn,
 			   void *ctx, int64_t *total);
 
-/* Dossiers now retained that become eligible before `until`. */
+/* Dossiers now retained that become eligible by `until`: the dossiers
+ * store_forecast_months counts (today <= retain_until < until). */
 int store_report_count_due(struct store *st, rd_date today, rd_date until,
 			   int64_t *n);
+
+/* The batches created after unix time since (the new batches of the
+ * night), by id; *ids malloc'd (free it), NULL when *n is 0. */
+int store_report_batches_since(struct store *st, int64_t since, int64_t **ids,
+			       size_t *n);
 
 /* A dossier whose retain_until moved earlier (someone corrected a date):
  * recorded by every recompute that moves a date earlier. */
@@ -346,7 +357,7 @@ struct store_earlier {
 	int64_t at; /* unix time */
 };
 typedef int (*store_earlier_fn)(void *ctx, const struct store_earlier *e);
-/* Entries with id > after_id, by id; at most limit. */
+/* Entries with id > after_id, by id; at most limit (0: all). */
 int store_report_earlier(struct store *st, int64_t after_id, size_t limit,
 			 store_earlier_fn fn, void *ctx);
 
@@ -377,13 +388,24 @@ int store_outbox_add(struct store *st, const char *subject,
 /* The oldest message due at now (queued or sending, next_attempt_at <= now):
  * 0 and *out filled (owned), or -ENOENT. */
 int store_outbox_next_due(struct store *st, int64_t now, struct store_mail *out);
-/* Before a try: attempts + 1, state sending. */
+/* The earliest next_attempt_at of the messages not yet sent, due or not
+ * (when to look again): 0 and *at, or -ENOENT when every one was sent. */
+int store_outbox_next_at(struct store *st, int64_t *at);
+/*
+ * Before a try: attempts + 1, state sending, next_attempt_at = now (a
+ * message left "sending" by a crash is due again at once). These three
+ * return -ENOENT (no such message) or -EALREADY (it was sent: nothing
+ * changes, so a message is never marked for sending again once accepted).
+ */
 int store_outbox_attempt(struct store *st, int64_t id, int64_t now);
+/* The server accepted it: state sent, sent_at = now, last_error cleared. */
 int store_outbox_sent(struct store *st, int64_t id, int64_t now);
+/* The try failed: state queued again, with the error and the next time. */
 int store_outbox_failed(struct store *st, int64_t id, const char *error,
 			int64_t next_attempt_at);
 typedef int (*store_mail_fn)(void *ctx, const struct store_mail *m);
-/* Newest first, without the message body (message NULL); at most limit. */
+/* Newest first, without the message body (message NULL); at most limit
+ * (0: all). */
 int store_outbox_each(struct store *st, size_t limit, store_mail_fn fn, void *ctx);
 
 /* ------------------------------------------------------------ reads */

@@ -127,9 +127,9 @@ else
 	fail "retentionctl.8 documents every command of retentionctl --help (missing:$missing)"
 fi
 missing=""
-for o in $(grep -oE -- '--[a-z][a-z-]*' "$SCRATCH/ctl.help" | sort -u); do
+while read -r o; do
 	in_page retentionctl.8 "$o" || missing="$missing $o"
-done
+done < <(grep -oE -- '--[a-z][a-z-]*' "$SCRATCH/ctl.help" | sort -u)
 if [ -z "$missing" ]; then
 	ok "retentionctl.8 documents every option of retentionctl --help"
 else
@@ -261,7 +261,7 @@ expect_completion() {
 	if [ -z "$missing" ]; then
 		ok "completion: $desc"
 	else
-		fail "completion: $desc (missing:$missing; got: $(echo $got))"
+		fail "completion: $desc (missing:$missing; got: ${got//$'\n'/ })"
 		sed 's/^/#   /' "$SCRATCH/complete.err"
 	fi
 }
@@ -286,7 +286,7 @@ got=$(complete_words retentionctl proposals --state pro)
 if [ "$got" = proposed ]; then
 	ok "completion: only the words that match the prefix"
 else
-	fail "completion: only the words that match the prefix (got: $(echo $got))"
+	fail "completion: only the words that match the prefix (got: ${got//$'\n'/ })"
 fi
 
 echo "# $N_OK passed, $N_FAIL failed"
