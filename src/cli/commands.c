@@ -594,6 +594,10 @@ static const struct command commands[] = {
 	{"bordereau", "B [--format csv|html]", "the bordereau d'élimination of a batch",
 	 cli_cmd_bordereau},
 	{"audit", "[--since DATE] [--limit N] | verify", "the audit journal", cli_cmd_audit},
+	{"outbox", "[--limit N]", "the report mails: queued, attempts, last error, sent",
+	 cli_cmd_outbox},
+	{"report", "preview [--format text|html|csv] | send",
+	 "tonight's report: print it, or queue it for sending now", cli_cmd_report},
 };
 
 void commands_usage(FILE *f)

@@ -41,5 +41,7 @@ int cli_cmd_release(struct cli *cli, int argc, char **argv);
 int cli_cmd_litigation(struct cli *cli, int argc, char **argv);
 int cli_cmd_bordereau(struct cli *cli, int argc, char **argv);
 int cli_cmd_audit(struct cli *cli, int argc, char **argv);
+int cli_cmd_outbox(struct cli *cli, int argc, char **argv);
+int cli_cmd_report(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -396,3 +396,108 @@ int cli_cmd_audit(struct cli *cli, int argc, char **argv)
 		json_object_set_new(req, "since", json_string(since));
 	return cli_call(cli, req, render_audit, false);
 }
+
+/* ------------------------------------------------------------ outbox */
+
+/* "2026-11-21T02:00:00+0100" as "2026-11-21 02:00" in buf, or "-". */
+static const char *short_time(json_t *o, const char *key, char buf[20])
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	if (!s || strlen(s) < 16)
+		return "-";
+	snprintf(buf, 20, "%.10s %.5s", s, s + 11);
+	return buf;
+}
+
+static void render_outbox(json_t *r)
+{
+	json_t *list = json_object_get(r, "messages");
+	size_t i;
+	json_t *e;
+
+	if (!json_is_true(json_object_get(r, "smtp_configured")))
+		printf("No mail is sent: [report] smtp_url is not set in the configuration.\n");
+	static const char *const h[] = {"ID",	"CREATED", "STATE",   "ATTEMPTS",
+					"NEXT ATTEMPT", "SENT",	   "SUBJECT"};
+	static const bool right[] = {true, false, false, true, false, false, false};
+	struct table *t = table_new(7, h, right);
+	json_array_foreach(list, i, e) {
+		char id[32], n[32], c[20], na[20], s[20];
+		snprintf(id, sizeof(id), "%lld", cli_num(e, "id"));
+		snprintf(n, sizeof(n), "%lld", cli_num(e, "attempts"));
+		const char *row[] = {id,
+				     short_time(e, "created_at", c),
+				     cli_str(e, "state"),
+				     n,
+				     short_time(e, "next_attempt_at", na),
+				     short_time(e, "sent_at", s),
+				     cli_str(e, "subject")};
+		table_add(t, row);
+	}
+	table_print(t, stdout);
+	table_free(t);
+	/* Errors are long (the server's own words): under the table. */
+	json_array_foreach(list, i, e) {
+		const char *err = json_string_value(json_object_get(e, "last_error"));
+		if (err)
+			printf("message %lld, last error: %s\n", cli_num(e, "id"), err);
+	}
+	printf("%zu message%s\n", json_array_size(list), json_array_size(list) == 1 ? "" : "s");
+}
+
+int cli_cmd_outbox(struct cli *cli, int argc, char **argv)
+{
+	long long limit = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc &&
+		    cli_parse_count(argv[i + 1], &limit) == 0 && limit >= 1 && limit <= 1000)
+			i++;
+		else
+			return cli_usage_error("usage: outbox [--limit N] (N from 1 to 1000)");
+	}
+	json_t *req = json_pack("{s:s}", "cmd", "outbox");
+	if (limit)
+		json_object_set_new(req, "limit", json_integer(limit));
+	return cli_call(cli, req, render_outbox, false);
+}
+
+/* ------------------------------------------------------------ report */
+
+static void render_report_preview(json_t *r)
+{
+	json_t *content = json_object_get(r, "content");
+
+	if (json_string_value(content))
+		fwrite(json_string_value(content), 1, json_string_length(content), stdout);
+}
+
+static void render_report_send(json_t *r)
+{
+	printf("report queued for sending (outbox message %lld) to %s: %s\n",
+	       cli_num(r, "outbox"), cli_str(r, "recipients"), cli_str(r, "subject"));
+}
+
+int cli_cmd_report(struct cli *cli, int argc, char **argv)
+{
+	static const char usage[] = "usage: report preview [--format text|html|csv] | report send";
+	const char *format = "text";
+
+	if (argc == 2 && strcmp(argv[1], "send") == 0)
+		return cli_call(cli, json_pack("{s:s, s:s}", "cmd", "report", "action", "send"),
+				render_report_send, false);
+	if (argc < 2 || strcmp(argv[1], "preview") != 0)
+		return cli_usage_error("%s", usage);
+	if (argc == 4 && strcmp(argv[2], "--format") == 0)
+		format = argv[3];
+	else if (argc != 2)
+		return cli_usage_error("%s", usage);
+	if (strcmp(format, "text") != 0 && strcmp(format, "html") != 0 &&
+	    strcmp(format, "csv") != 0)
+		return cli_usage_error("--format is text, html or csv");
+	return cli_call(cli,
+			json_pack("{s:s, s:s, s:s}", "cmd", "report", "action", "preview",
+				  "format", format),
+			render_report_preview, false);
+}

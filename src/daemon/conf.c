@@ -21,6 +21,7 @@
 
 #include <ini.h>
 
+#include "daemon/mime.h"
 #include "daemon/schedule.h"
 
 #define MAX_SEEN 128
@@ -40,6 +41,8 @@ struct parse_state {
 	unsigned seen_line[MAX_SEEN];
 	size_t n_seen;
 	char last_key[96]; /* for role lists continued on the next line */
+	/* [report]: lines of the keys the checks after parsing name. */
+	unsigned smtp_url_line, username_line, password_file_line, retry_line;
 };
 
 typedef int (*key_parser)(struct parse_state *ps, const char *section,
@@ -275,15 +278,29 @@ static int p_time_of_day(struct parse_state *ps, const char *section,
 {
 	int minutes;
 
+	int *slot = strcmp(key, "report_at") == 0 ? &ps->cfg.report_at : &ps->cfg.scan_at;
+
 	(void)section;
 	if (strcmp(value, "off") == 0) {
-		ps->cfg.scan_at = -1;
+		*slot = -1;
 		return 1;
 	}
 	if (schedule_parse_time(value, &minutes) < 0)
 		return fail(ps, "%s: '%s' is not a time of day HH:MM (00:00 to 23:59) or off",
 			    key, value);
-	ps->cfg.scan_at = minutes;
+	*slot = minutes;
+	return 1;
+}
+
+/* [report] language: the report's, through gettext (i18n.c). */
+static int p_report_language(struct parse_state *ps, const char *section,
+			     const char *key, const char *value)
+{
+	(void)section;
+	if (strcmp(value, "fr") != 0 && strcmp(value, "en") != 0)
+		return fail(ps, "%s: '%.40s' is not a language of the report (fr or en)", key,
+			    value);
+	snprintf(ps->cfg.report_language, sizeof(ps->cfg.report_language), "%s", value);
 	return 1;
 }
 
@@ -315,6 +332,228 @@ static int p_max_errors(struct parse_state *ps, const char *section,
 		return fail(ps, "%s: '%s' is not a number between 1 and 10000", key, value);
 	ps->cfg.max_errors = (unsigned)v;
 	return 1;
+}
+
+/* ------------------------------------------------------------ [report] */
+
+/* printable ASCII, no space: what may go into a URL or a user name. */
+static bool token_ok(const char *v, size_t max)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] <= 0x20 || (unsigned char)v[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+static int p_smtp_url(struct parse_state *ps, const char *section, const char *key,
+		      const char *value)
+{
+	const char *host;
+
+	(void)section;
+	ps->smtp_url_line = ps->line;
+	if (!*value) {
+		free(ps->cfg.report_smtp_url);
+		ps->cfg.report_smtp_url = NULL;
+		return 1;
+	}
+	if (strncasecmp(value, "smtp://", 7) == 0)
+		host = value + 7;
+	else if (strncasecmp(value, "smtps://", 8) == 0)
+		host = value + 8;
+	else
+		return fail(ps, "%s: '%.100s' is not an smtp:// or smtps:// URL", key, value);
+	if (!token_ok(value, 1000) || !*host || *host == '/' || *host == ':')
+		return fail(ps, "%s: '%.100s' is not a URL smtp://HOST[:PORT] or smtps://HOST[:PORT]",
+			    key, value);
+	/* A password in the URL would be in a file many can read, and in
+	 * every message that prints the URL. */
+	const char *slash = strchr(host, '/');
+	const char *at = strchr(host, '@');
+	if (at && (!slash || at < slash))
+		return fail(ps, "%s: no user name or password in the URL: use username and "
+			    "password_file", key);
+	if (set_string(&ps->cfg.report_smtp_url, value) < 0)
+		return fail(ps, "%s: out of memory", key);
+	return 1;
+}
+
+static int p_from(struct parse_state *ps, const char *section, const char *key,
+		  const char *value)
+{
+	(void)section;
+	if (!mime_address_valid(value))
+		return fail(ps, "%s: '%.100s' is not a mail address such as "
+			    "retentiond@hopital.example", key, value);
+	if (set_string(&ps->cfg.report_from, value) < 0)
+		return fail(ps, "%s: out of memory", key);
+	return 1;
+}
+
+#define MAX_RECIPIENTS 50
+
+static void free_list(char **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+static int p_to(struct parse_state *ps, const char *section, const char *key,
+		const char *value)
+{
+	char **list = NULL;
+	size_t n = 0, joined_len = 0;
+	const char *p = value;
+
+	(void)section;
+	list = calloc(MAX_RECIPIENTS, sizeof(*list));
+	if (!list)
+		return fail(ps, "%s: out of memory", key);
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		while (len && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		char addr[256];
+		snprintf(addr, sizeof(addr), "%.*s", (int)(len < 255 ? len : 255), p);
+		if (len > 254 || !mime_address_valid(addr)) {
+			free_list(list, n);
+			return fail(ps, "%s: '%.100s' is not a mail address (a comma-separated "
+				    "list of addresses such as archives@hopital.example)", key, addr);
+		}
+		if (n == MAX_RECIPIENTS) {
+			free_list(list, n);
+			return fail(ps, "%s: more than %d addresses", key, MAX_RECIPIENTS);
+		}
+		list[n] = strdup(addr);
+		if (!list[n]) {
+			free_list(list, n);
+			return fail(ps, "%s: out of memory", key);
+		}
+		joined_len += len + 2;
+		n++;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	char *joined = malloc(joined_len + 1);
+	if (!joined) {
+		free_list(list, n);
+		return fail(ps, "%s: out of memory", key);
+	}
+	joined[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strcat(joined, ", ");
+		strcat(joined, list[i]);
+	}
+	free(ps->cfg.report_to);
+	free_list(ps->cfg.report_to_list, ps->cfg.report_n_to);
+	ps->cfg.report_to = joined;
+	ps->cfg.report_to_list = list;
+	ps->cfg.report_n_to = n;
+	return 1;
+}
+
+static int p_starttls(struct parse_state *ps, const char *section, const char *key,
+		      const char *value)
+{
+	(void)section;
+	if (strcmp(value, "required") == 0)
+		ps->cfg.report_starttls = STARTTLS_REQUIRED;
+	else if (strcmp(value, "opportunistic") == 0)
+		ps->cfg.report_starttls = STARTTLS_OPPORTUNISTIC;
+	else if (strcmp(value, "no") == 0)
+		ps->cfg.report_starttls = STARTTLS_NO;
+	else
+		return fail(ps, "%s: '%.40s' is not required, opportunistic or no", key, value);
+	return 1;
+}
+
+static int p_username(struct parse_state *ps, const char *section, const char *key,
+		      const char *value)
+{
+	(void)section;
+	ps->username_line = ps->line;
+	if (!token_ok(value, 256))
+		return fail(ps, "%s: a user name is 1 to 256 printable characters without spaces",
+			    key);
+	if (set_string(&ps->cfg.report_username, value) < 0)
+		return fail(ps, "%s: out of memory", key);
+	return 1;
+}
+
+static int p_report_file(struct parse_state *ps, const char *section, const char *key,
+			 const char *value)
+{
+	char **slot = strcmp(key, "cafile") == 0 ? &ps->cfg.report_cafile
+						 : &ps->cfg.report_password_file;
+
+	(void)section;
+	if (slot == &ps->cfg.report_password_file)
+		ps->password_file_line = ps->line;
+	if (value[0] != '/')
+		return fail(ps, "%s: '%.100s' is not an absolute path", key, value);
+	if (strlen(value) > 3000)
+		return fail(ps, "%s: path too long", key);
+	if (set_string(slot, value) < 0)
+		return fail(ps, "%s: out of memory", key);
+	return 1;
+}
+
+static int p_report_seconds(struct parse_state *ps, const char *section, const char *key,
+			    const char *value)
+{
+	unsigned long v, max = strcmp(key, "timeout") == 0 ? 3600 : 7 * 86400;
+	unsigned *slot = strcmp(key, "timeout") == 0	 ? &ps->cfg.report_timeout
+			 : strcmp(key, "retry_min") == 0 ? &ps->cfg.report_retry_min
+							 : &ps->cfg.report_retry_max;
+
+	(void)section;
+	if (slot != &ps->cfg.report_timeout)
+		ps->retry_line = ps->line;
+	if (parse_ulong(value, 1, max, 10, &v) < 0)
+		return fail(ps, "%s: '%.40s' is not a number of seconds between 1 and %lu", key,
+			    value, max);
+	*slot = (unsigned)v;
+	return 1;
+}
+
+/*
+ * What no single key can say, once the whole file is read: *line and the
+ * message of the first problem, or 0.
+ */
+static int check_report(struct parse_state *ps, unsigned *line)
+{
+	const struct config *c = &ps->cfg;
+
+	if (c->report_smtp_url && (!c->report_from || !c->report_n_to)) {
+		*line = ps->smtp_url_line;
+		fail(ps, "smtp_url: the report is sent from `from` to `to`: set both in [report]");
+	} else if (c->report_username && !c->report_password_file) {
+		*line = ps->username_line;
+		fail(ps, "username: give the password in a file, with password_file");
+	} else if (c->report_password_file && !c->report_username) {
+		*line = ps->password_file_line;
+		fail(ps, "password_file: a password needs its username");
+	} else if (c->report_retry_max < c->report_retry_min) {
+		/* (only when one of them is in the file: the defaults agree) */
+		*line = ps->retry_line;
+		fail(ps, "retry_max (%u s) is less than retry_min (%u s)", c->report_retry_max,
+		     c->report_retry_min);
+	} else {
+		return 0;
+	}
+	return -EINVAL;
 }
 
 static const char *const role_names[ROLE_COUNT] = {
@@ -383,6 +622,18 @@ static const struct key_def keys[] = {
 	{"import", "max_errors", p_max_errors},
 	{"import", "spool", p_spool},
 	{"schedule", "scan_at", p_time_of_day},
+	{"schedule", "report_at", p_time_of_day},
+	{"report", "language", p_report_language},
+	{"report", "smtp_url", p_smtp_url},
+	{"report", "from", p_from},
+	{"report", "to", p_to},
+	{"report", "starttls", p_starttls},
+	{"report", "username", p_username},
+	{"report", "password_file", p_report_file},
+	{"report", "cafile", p_report_file},
+	{"report", "timeout", p_report_seconds},
+	{"report", "retry_min", p_report_seconds},
+	{"report", "retry_max", p_report_seconds},
 	{"roles", NULL, p_role},
 };
 
@@ -454,6 +705,12 @@ int config_init_defaults(struct config *cfg)
 	cfg->is_public = true;
 	cfg->max_errors = 100;
 	cfg->scan_at = 2 * 60;
+	cfg->report_at = 6 * 60 + 30;
+	snprintf(cfg->report_language, sizeof(cfg->report_language), "fr");
+	cfg->report_starttls = STARTTLS_REQUIRED;
+	cfg->report_timeout = 30;
+	cfg->report_retry_min = 60;
+	cfg->report_retry_max = 3600;
 	engine_policy_init(&cfg->policy);
 	return 0;
 }
@@ -478,6 +735,23 @@ static int copy_config(struct config *dst, const struct config *src)
 	dst->spool = src->spool ? strdup(src->spool) : NULL;
 	for (int r = 0; r < ROLE_COUNT; r++)
 		dst->roles[r] = src->roles[r] ? strdup(src->roles[r]) : NULL;
+	dst->report_smtp_url = src->report_smtp_url ? strdup(src->report_smtp_url) : NULL;
+	dst->report_from = src->report_from ? strdup(src->report_from) : NULL;
+	dst->report_to = src->report_to ? strdup(src->report_to) : NULL;
+	dst->report_to_list = NULL;
+	dst->report_n_to = 0;
+	if (src->report_n_to) {
+		dst->report_to_list = calloc(src->report_n_to, sizeof(char *));
+		if (dst->report_to_list) {
+			for (size_t i = 0; i < src->report_n_to; i++)
+				dst->report_to_list[i] = strdup(src->report_to_list[i]);
+			dst->report_n_to = src->report_n_to;
+		}
+	}
+	dst->report_username = src->report_username ? strdup(src->report_username) : NULL;
+	dst->report_password_file =
+		src->report_password_file ? strdup(src->report_password_file) : NULL;
+	dst->report_cafile = src->report_cafile ? strdup(src->report_cafile) : NULL;
 	return 0;
 }
 
@@ -541,7 +815,7 @@ static char *reader(char *str, int num, void *stream)
 			snprintf(name, sizeof(name), "%.*s", (int)(end - p - 1), p + 1);
 			if (!section_known(name))
 				return reader_fail(ps, "unknown section [%s] (sections: daemon, "
-						   "establishment, policy, kinds, import, schedule, roles)",
+						   "establishment, policy, kinds, import, schedule, report, roles)",
 						   name);
 			ps->last_key[0] = '\0';
 		}
@@ -583,6 +857,9 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	fclose(f);
 	if (ps.reader_error_line)
 		line = (int)ps.reader_error_line;
+	unsigned check_line = 0;
+	if (line == 0 && !ps.failed && check_report(&ps, &check_line) < 0)
+		line = (int)check_line;
 	if (line != 0 || ps.failed) {
 		if (line > 0 && ps.failed)
 			snprintf(err, errlen, "%s:%d: %s", path, line, ps.msg);
@@ -614,6 +891,13 @@ void config_fini(struct config *cfg)
 	free(cfg->spool);
 	for (int r = 0; r < ROLE_COUNT; r++)
 		free(cfg->roles[r]);
+	free(cfg->report_smtp_url);
+	free(cfg->report_from);
+	free(cfg->report_to);
+	free_list(cfg->report_to_list, cfg->report_n_to);
+	free(cfg->report_username);
+	free(cfg->report_password_file);
+	free(cfg->report_cafile);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -18,6 +18,14 @@
 #define CONFIG_DEFAULT_DATABASE LOCALSTATEDIR "/lib/retentiond/retention.db"
 #define CONFIG_DEFAULT_SOCKET RUNSTATEDIR "/retentiond/retentiond.sock"
 
+/* [report] starttls: how smtp:// protects the session (smtps:// is TLS
+ * from the first byte whatever this says). */
+enum config_starttls {
+	STARTTLS_REQUIRED,      /* STARTTLS or no mail (the default) */
+	STARTTLS_OPPORTUNISTIC, /* STARTTLS when the server offers it */
+	STARTTLS_NO,            /* plain text (a relay on the same host) */
+};
+
 enum config_role {
 	ROLE_ARCHIVIST,
 	ROLE_DIM,
@@ -47,6 +55,21 @@ struct config {
 	char *spool; /* NULL: no spool directory */
 	/* [schedule] */
 	int scan_at; /* minutes after local midnight; -1: off */
+	int report_at; /* the nightly report, likewise (report.c) */
+	/* [report]: sending the nightly report (mailer.c) */
+	char *report_smtp_url;       /* NULL: no mail is sent (kept queued) */
+	char *report_from;           /* NULL until set */
+	char *report_to;             /* "a, b": the addresses, normalised */
+	char **report_to_list;       /* the same one by one */
+	size_t report_n_to;
+	enum config_starttls report_starttls;
+	char *report_username;       /* NULL: no AUTH */
+	char *report_password_file;  /* the password: its first line */
+	char *report_cafile;         /* NULL: the system's CAs */
+	unsigned report_timeout;     /* seconds, per attempt */
+	unsigned report_retry_min;   /* seconds before the 2nd attempt, doubled */
+	unsigned report_retry_max;   /* after each failure up to this */
+	char report_language[4];     /* "fr" (the default) or "en" */
 	/* [roles]: comma-separated users and @groups, as written */
 	char *roles[ROLE_COUNT];
 	bool roles_set;

@@ -19,8 +19,11 @@
 #include <unistd.h>
 
 #include "daemon/clock.h"
+#include "daemon/i18n.h"
 #include "daemon/jobs.h"
 #include "daemon/log.h"
+#include "daemon/mailer.h"
+#include "daemon/report.h"
 #include "daemon/server.h"
 #include "daemon/spool.h"
 #include "daemon/systemd.h"
@@ -149,6 +152,9 @@ void daemon_stop(struct daemon *d)
 	sdw_stopping();
 	spool_stop(d->spool);
 	d->spool = NULL;
+	/* Before the jobs: its queued jobs then end without sending more. */
+	mailer_stop(d->mailer);
+	d->mailer = NULL;
 	server_close(d->server);
 	jobs_shutdown(d->jobs);
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
@@ -195,14 +201,28 @@ static void on_tick(uv_timer_t *t)
 	struct daemon *d = t->data;
 	const int64_t now = clock_now();
 
-	if (d->stopping || d->scan_schedule.at < 0 || !schedule_due(&d->scan_schedule, now))
-		return;
-	rd_date occurrence = schedule_occurrence(&d->scan_schedule, now);
 	char day[DATE_STRLEN];
-	if (jobs_scan_scheduled(d->jobs, occurrence) == 0) {
-		log_event(LOG_INFO, "scan", "nightly scan of %s queued",
-			  date_format(occurrence, day));
-		schedule_ran(&d->scan_schedule, now);
+
+	if (d->stopping)
+		return;
+	if (d->scan_schedule.at >= 0 && schedule_due(&d->scan_schedule, now)) {
+		rd_date occurrence = schedule_occurrence(&d->scan_schedule, now);
+		if (jobs_scan_scheduled(d->jobs, occurrence) == 0) {
+			log_event(LOG_INFO, "scan", "nightly scan of %s queued",
+				  date_format(occurrence, day));
+			schedule_ran(&d->scan_schedule, now);
+		}
+	}
+	/* After the scan when both are due (a daemon catching up): the
+	 * report tells what the scan found. Without recipients, nothing. */
+	if (d->report_schedule.at >= 0 && report_enabled(&d->cfg) &&
+	    schedule_due(&d->report_schedule, now)) {
+		rd_date occurrence = schedule_occurrence(&d->report_schedule, now);
+		if (report_queue_scheduled(d, occurrence) == 0) {
+			log_event(LOG_INFO, "report", "nightly report of %s queued",
+				  date_format(occurrence, day));
+			schedule_ran(&d->report_schedule, now);
+		}
 	}
 }
 
@@ -223,6 +243,15 @@ static void load_schedule(struct daemon *d)
 		rd_date day;
 		if (date_parse(v, strlen(v), &day) == 0)
 			d->scan_schedule.last_run = day;
+	}
+	free(v);
+	v = NULL;
+	d->report_schedule.at = d->cfg.report_at;
+	d->report_schedule.last_run = DATE_NONE;
+	if (store_meta_get(d->writer, "schedule.report", &v) == 0 && v) {
+		rd_date day;
+		if (date_parse(v, strlen(v), &day) == 0)
+			d->report_schedule.last_run = day;
 	}
 	free(v);
 }
@@ -285,6 +314,7 @@ static void apply_pending(void *arg)
 	d->cfg = *n;
 	free(n);
 	d->scan_schedule.at = d->cfg.scan_at;
+	d->report_schedule.at = d->cfg.report_at;
 	if (spool_changed) {
 		spool_stop(d->spool);
 		d->spool = NULL;
@@ -300,6 +330,8 @@ static void apply_pending(void *arg)
 		jobs_recompute(d->jobs);
 	}
 	update_status(d);
+	/* A new smtp_url, password or retry delays apply from now. */
+	mailer_reconfigured(d->mailer);
 	sdw_ready();
 	log_event(LOG_INFO, "reload", "configuration reloaded from %s",
 		  d->cfg.path ? d->cfg.path : "(embedded defaults)");
@@ -351,6 +383,14 @@ int daemon_run(struct config *cfg)
 	d.loop = uv_default_loop();
 	d.started_at = clock_now();
 	signal(SIGPIPE, SIG_IGN);
+	/* Before any other thread: it sets LANGUAGE (see i18n.h). */
+	if (i18n_init() < 0)
+		log_warnx("no C.UTF-8 locale: the report will be in English");
+	else if (i18n_lang_from_name(d.cfg.report_language) == I18N_FR &&
+		 !i18n_available(I18N_FR))
+		log_warnx("no French catalogue for the report under %s: it will be in English",
+			  getenv("RETENTIOND_LOCALEDIR") ? getenv("RETENTIOND_LOCALEDIR")
+							 : LOCALEDIR);
 
 	/* Socket activation, or our own socket: then both checks come before
 	 * the database is opened, as a refused second daemon must not touch
@@ -446,6 +486,12 @@ int daemon_run(struct config *cfg)
 	 * date passed while the daemon was down, are brought up to date in
 	 * the background; the socket answers meanwhile. */
 	jobs_recompute(d.jobs);
+	/* Reports left queued by a previous run are sent after it. */
+	rc = mailer_start(&d, &d.mailer);
+	if (rc < 0) {
+		log_errx("cannot start the mailer: %s", strerror(-rc));
+		goto out;
+	}
 	if (clock_is_pinned()) {
 		char a[DATE_STRLEN];
 		log_warnx("today is pinned to %s by RETENTIOND_TODAY (tests only)",
@@ -467,6 +513,8 @@ out:
 	if (!d.stopping && (d.server || d.jobs)) {
 		/* Failed half-way: close what was opened, let the loop finish. */
 		spool_stop(d.spool);
+		mailer_stop(d.mailer);
+		d.mailer = NULL;
 		server_close(d.server);
 		if (d.jobs)
 			jobs_shutdown(d.jobs);

@@ -42,7 +42,7 @@ struct daemon {
 	bool watchdog_on;
 	struct schedule scan_schedule;
 	struct spool *spool;
-	struct mailer *mailer;  /* sends the outbox; NULL without [report] */
+	struct mailer *mailer;  /* sends the outbox; NULL once stopping */
 	struct schedule report_schedule;
 	struct config *pending; /* a reloaded configuration, applied between jobs */
 	char *config_path;      /* what SIGHUP reads again; NULL: embedded defaults */

@@ -13,6 +13,8 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -310,7 +312,16 @@ static void settle_spool_file(struct job *job)
 	snprintf(from, sizeof(from), "%s/%s", job->spool_dir, job->source);
 	snprintf(to, sizeof(to), "%s/%s/%s", job->spool_dir, ok ? "done" : "failed",
 		 job->source);
-	if (rename(from, to) < 0) {
+	/* A file of the same name imported before keeps its copy: the new
+	 * one gets a number (x.csv, x.csv.1, x.csv.2...). */
+	char base[4096];
+	snprintf(base, sizeof(base), "%s", to);
+	int rc = renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+	for (int n = 1; rc < 0 && errno == EEXIST && n < 10000; n++) {
+		snprintf(to, sizeof(to), "%.4080s.%d", base, n);
+		rc = renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+	}
+	if (rc < 0) {
 		log_warnx("spool: cannot move %s to %s: %s", from, to, strerror(errno));
 		return;
 	}

@@ -8,6 +8,7 @@
 #include "daemon/log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -16,6 +17,8 @@
 
 static bool log_journal;
 static bool log_dbg;
+/* Since start-up, for the nightly report's health section. */
+static atomic_uint_fast64_t n_warnings, n_errors;
 
 void log_init(bool journal, bool debug)
 {
@@ -36,6 +39,10 @@ static void vlog(int prio, const char *event, const char *fmt, va_list ap)
 	};
 	char msg[1024];
 
+	if ((prio & 7) <= LOG_ERR)
+		atomic_fetch_add(&n_errors, 1);
+	else if ((prio & 7) == LOG_WARNING)
+		atomic_fetch_add(&n_warnings, 1);
 	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		return;
 	if (log_journal && sdw_journal(prio, event, msg) >= 0)
@@ -84,4 +91,10 @@ void log_event(int prio, const char *event, const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(prio, event, fmt, ap);
 	va_end(ap);
+}
+
+void log_counts(uint64_t *warnings, uint64_t *errors)
+{
+	*warnings = atomic_load(&n_warnings);
+	*errors = atomic_load(&n_errors);
 }

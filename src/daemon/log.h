@@ -10,6 +10,7 @@
 #define RETENTIOND_DAEMON_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* journal: send entries to the journal (see sdw_stderr_is_journal). */
 void log_init(bool journal, bool debug);
@@ -25,5 +26,10 @@ void log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * every nightly scan. prio: a syslog priority. */
 void log_event(int prio, const char *event, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Warnings and errors (log_warnx, log_errx, log_event at those
+ * priorities) logged since start-up; the report counts those since the
+ * previous one. Thread-safe. */
+void log_counts(uint64_t *warnings, uint64_t *errors);
 
 #endif

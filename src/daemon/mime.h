@@ -9,6 +9,7 @@
 #ifndef RETENTIOND_DAEMON_MIME_H
 #define RETENTIOND_DAEMON_MIME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,5 +31,13 @@ struct mime_report {
  * with CR/LF), -ENOMEM.
  */
 int mime_build_report(const struct mime_report *r, char **out, size_t *len);
+
+/*
+ * An address we put in a header and give to SMTP as it is: local@domain,
+ * printable ASCII without spaces nor the characters that would start a
+ * display name, a comment, a list or a new line ("<>()[],;:\"), at most
+ * 254 bytes. The configuration checks its addresses with it.
+ */
+bool mime_address_valid(const char *a);
 
 #endif

@@ -26,12 +26,21 @@
 #define SETTLE_MS 500
 #define MAX_QUEUED 1024
 
+struct spool;
+
+/* A file with a job pending; the job's owner, so that its end says which
+ * file is done (the name may arrive again at once, under the same path). */
+struct item {
+	struct spool *sp;
+	char *name;
+};
+
 struct spool {
 	struct daemon *d;
 	char *dir;
 	uv_fs_event_t watch;
 	uv_timer_t settle;
-	char *queued[MAX_QUEUED]; /* names with a job pending */
+	struct item *queued[MAX_QUEUED];
 	size_t n_queued;
 	bool stopping;
 	int open_handles;
@@ -54,7 +63,7 @@ int spool_kind_of(const char *name)
 static bool is_queued(const struct spool *sp, const char *name)
 {
 	for (size_t i = 0; i < sp->n_queued; i++)
-		if (strcmp(sp->queued[i], name) == 0)
+		if (strcmp(sp->queued[i]->name, name) == 0)
 			return true;
 	return false;
 }
@@ -67,10 +76,19 @@ static void on_settle(uv_timer_t *t);
  * picks up what arrived meanwhile). The job has logged any error. */
 static void job_done(void *owner, struct job *job, json_t *reply)
 {
-	struct spool *sp = owner;
+	struct item *it = owner;
+	struct spool *sp = it->sp;
 
 	(void)job;
 	(void)reply;
+	for (size_t i = 0; i < sp->n_queued; i++) {
+		if (sp->queued[i] == it) {
+			sp->queued[i] = sp->queued[--sp->n_queued];
+			break;
+		}
+	}
+	free(it->name);
+	free(it);
 	if (!sp->stopping)
 		uv_timer_start(&sp->settle, on_settle, SETTLE_MS, 0);
 	maybe_free(sp);
@@ -101,18 +119,6 @@ static void rescan(struct spool *sp)
 		log_event(4, "spool", "spool: cannot read %s: %s", sp->dir, strerror(errno));
 		return;
 	}
-	/* Names whose job is over (moved away) are forgotten. */
-	for (size_t i = 0; i < sp->n_queued;) {
-		char path[4096];
-		struct stat st;
-		snprintf(path, sizeof(path), "%s/%s", sp->dir, sp->queued[i]);
-		if (stat(path, &st) < 0) {
-			free(sp->queued[i]);
-			sp->queued[i] = sp->queued[--sp->n_queued];
-		} else {
-			i++;
-		}
-	}
 	while ((de = readdir(dir))) {
 		int kind = spool_kind_of(de->d_name);
 		char path[4096];
@@ -138,14 +144,17 @@ static void rescan(struct spool *sp)
 	closedir(dir);
 	qsort(list, n, sizeof(*list), by_kind_then_name);
 	for (size_t i = 0; i < n; i++) {
-		struct job_owner owner = {sp, job_done, NULL, NULL};
-		if (sp->n_queued < MAX_QUEUED &&
-		    jobs_import_spool(sp->d->jobs, list[i].kind, sp->dir, list[i].name,
-				      &owner) == 0) {
+		struct item *it = sp->n_queued < MAX_QUEUED ? malloc(sizeof(*it)) : NULL;
+		struct job_owner owner = {it, job_done, NULL, NULL};
+		if (it && jobs_import_spool(sp->d->jobs, list[i].kind, sp->dir, list[i].name,
+					    &owner) == 0) {
 			log_event(6 /* LOG_INFO */, "spool", "spool: queued %s", list[i].name);
-			sp->queued[sp->n_queued++] = list[i].name;
+			it->sp = sp;
+			it->name = list[i].name;
+			sp->queued[sp->n_queued++] = it;
 			sp->open_handles++; /* a job referring to sp */
 		} else {
+			free(it);
 			free(list[i].name);
 		}
 	}
@@ -225,8 +234,6 @@ static void maybe_free(struct spool *sp)
 {
 	if (--sp->open_handles > 0 || !sp->stopping)
 		return;
-	for (size_t i = 0; i < sp->n_queued; i++)
-		free(sp->queued[i]);
 	free(sp->dir);
 	free(sp);
 }

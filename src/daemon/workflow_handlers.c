@@ -24,7 +24,9 @@
 #include "daemon/daemon.h"
 #include "daemon/handlers.h"
 #include "daemon/log.h"
+#include "daemon/mailer.h"
 #include "daemon/render.h"
+#include "daemon/report.h"
 #include "daemon/server.h"
 
 #define MAX_TEXT 1000     /* comment, reason */
@@ -648,6 +650,70 @@ static json_t *h_audit_verify(struct daemon *d, struct conn *c, json_t *req)
 	return handlers_call(d, c, run_verify, NULL, NULL);
 }
 
+/* ------------------------------------------------------------ outbox */
+
+#define OUTBOX_DEFAULT_LIMIT 50
+#define OUTBOX_MAX_LIMIT 1000
+
+struct outbox_ctx {
+	json_t *arr;
+};
+
+static json_t *time_or_null(int64_t t)
+{
+	char buf[64];
+
+	if (t <= 0)
+		return json_null();
+	clock_format_time(t, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static int add_mail(void *ctx, const struct store_mail *m)
+{
+	struct outbox_ctx *o = ctx;
+	const bool sent = strcmp(m->state, "sent") == 0;
+	/* Recipients are shown, never the message: it names dossiers. */
+	json_t *e = json_pack("{s:I, s:o, s:s, s:s, s:s, s:i, s:o, s:s?, s:o}", "id",
+			      (json_int_t)m->id, "created_at", time_or_null(m->created_at),
+			      "subject", m->subject, "recipients", m->recipients, "state",
+			      m->state, "attempts", m->attempts, "next_attempt_at",
+			      sent ? json_null() : time_or_null(m->next_attempt_at),
+			      "last_error", m->last_error, "sent_at",
+			      time_or_null(m->sent_at));
+	if (!e || json_array_append_new(o->arr, e) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* What the outbox holds, newest first: a read on the loop thread. */
+static json_t *h_outbox(struct daemon *d, struct conn *c, json_t *req)
+{
+	json_t *lim = json_object_get(req, "limit");
+	size_t limit = OUTBOX_DEFAULT_LIMIT;
+	struct outbox_ctx o;
+
+	(void)c;
+	if (lim && !json_is_null(lim)) {
+		if (!json_is_integer(lim) || json_integer_value(lim) < 1 ||
+		    json_integer_value(lim) > OUTBOX_MAX_LIMIT)
+			return handlers_error("limit must be between 1 and %d", OUTBOX_MAX_LIMIT);
+		limit = (size_t)json_integer_value(lim);
+	}
+	o.arr = json_array();
+	if (!o.arr)
+		return handlers_error("out of memory");
+	int rc = store_outbox_each(d->reader, limit, add_mail, &o);
+	if (rc < 0) {
+		json_decref(o.arr);
+		return handlers_error("cannot read the outbox: %s", store_errmsg(d->reader));
+	}
+	const int64_t now_sending = mailer_sending(d->mailer);
+	return handlers_ok(json_pack("{s:o, s:b, s:o}", "messages", o.arr, "smtp_configured",
+				     d->cfg.report_smtp_url != NULL, "sending_now",
+				     now_sending ? json_integer(now_sending) : json_null()));
+}
+
 #define DECIDERS_DESTROY (WF_ROLE_ARCHIVIST | WF_ROLE_DIRECTOR)
 
 const struct handler_command workflow_commands[] = {
@@ -662,6 +728,9 @@ const struct handler_command workflow_commands[] = {
 	{"bordereau", ROLES_ALL, h_bordereau},
 	{"audit", WF_ROLE_ADMIN | WF_ROLE_DIRECTOR, h_audit},
 	{"audit_verify", WF_ROLE_ADMIN | WF_ROLE_DIRECTOR, h_audit_verify},
+	/* preview: any role; send: report_command checks its own roles. */
+	{"report", ROLES_ALL, report_command},
+	{"outbox", WF_ROLE_ADMIN | WF_ROLE_ARCHIVIST | WF_ROLE_DIRECTOR, h_outbox},
 };
 
 const size_t workflow_commands_count =

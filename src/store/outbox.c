@@ -14,6 +14,7 @@
 #include "store/store_internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,6 +142,29 @@ int store_outbox_next_due(struct store *st, int64_t now, struct store_mail *out)
 		r = store_fail(st, rc);
 	else
 		r = read_mail(s, true, out);
+out:
+	store_stmt_done(s);
+	return r;
+}
+
+int store_outbox_due_now(struct store *st, int64_t now)
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	r = store_stmt(st, STMT_OUTBOX_DUE_NOW,
+		       "UPDATE outbox INDEXED BY outbox_due SET next_attempt_at = ?1"
+		       " WHERE state <> 'sent' AND next_attempt_at > ?1",
+		       &s);
+	if (r < 0)
+		return r;
+	if (sqlite3_bind_int64(s, 1, now) != SQLITE_OK) {
+		r = store_fail_bind(st);
+		goto out;
+	}
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		r = store_fail(st, rc);
 out:
 	store_stmt_done(s);
 	return r;

@@ -388,6 +388,10 @@ int store_outbox_add(struct store *st, const char *subject,
 /* The oldest message due at now (queued or sending, next_attempt_at <= now):
  * 0 and *out filled (owned), or -ENOENT. */
 int store_outbox_next_due(struct store *st, int64_t now, struct store_mail *out);
+/* Every message not yet sent becomes due at now, whatever its backoff:
+ * the daemon restarted or its configuration changed, so the next attempt
+ * need not wait for the cause of the last failure to have gone by itself. */
+int store_outbox_due_now(struct store *st, int64_t now);
 /* The earliest next_attempt_at of the messages not yet sent, due or not
  * (when to look again): 0 and *at, or -ENOENT when every one was sent. */
 int store_outbox_next_at(struct store *st, int64_t *at);

@@ -102,6 +102,7 @@ enum store_stmt {
 	STMT_OUTBOX_ADD,
 	STMT_OUTBOX_NEXT_DUE,
 	STMT_OUTBOX_NEXT_AT,
+	STMT_OUTBOX_DUE_NOW,
 	STMT_OUTBOX_ATTEMPT,
 	STMT_OUTBOX_SENT,
 	STMT_OUTBOX_FAILED,
@@ -154,6 +155,50 @@ enum store_stmt {
 	" WHERE d.status = 0 AND d.retain_until >= ?1"                       \
 	"  AND d.retain_until < ?2"                                          \
 	" ORDER BY d.retain_until, t.ipp LIMIT ?3"
+
+/* report.c: open proposals, the oldest waiting first. */
+#define STORE_SQL_REPORT_PENDING                                            \
+	"SELECT state, batch_id, count(*), min(updated_at) FROM proposals"  \
+	" INDEXED BY proposals_by_state"                                    \
+	" WHERE state IN ('proposed', 'reviewed', 'approved', 'visaed')"    \
+	" GROUP BY state, batch_id"                                         \
+	" ORDER BY min(updated_at), batch_id,"                              \
+	"  CASE state WHEN 'proposed' THEN 0 WHEN 'reviewed' THEN 1"        \
+	"   WHEN 'approved' THEN 2 ELSE 3 END"
+/*
+ * Held (2) and anomaly (3) dossiers: an open litigation makes a dossier
+ * held unless its data is an anomaly, and a hold too. CROSS JOIN keeps
+ * the dossiers' index range as the outer loop.
+ */
+#define STORE_SQL_REPORT_HOLDS                                              \
+	"SELECT p.ipp, p.hold_reason, p.hold_since"                         \
+	" FROM dossiers d INDEXED BY dossiers_by_status"                    \
+	" CROSS JOIN patients p ON p.id = d.patient_id"                     \
+	" WHERE d.status IN (2, 3) AND p.hold_reason IS NOT NULL"           \
+	" ORDER BY p.hold_since, p.ipp LIMIT ?1"
+#define STORE_SQL_REPORT_OPEN_LITIGATIONS                                   \
+	"SELECT l.litigation_id, p.ipp, l.opened_on, l.reference"           \
+	" FROM dossiers d INDEXED BY dossiers_by_status"                    \
+	" CROSS JOIN litigations l ON l.patient_id = d.patient_id"          \
+	" CROSS JOIN patients p ON p.id = d.patient_id"                     \
+	" WHERE d.status IN (2, 3) AND l.closed_on IS NULL"                 \
+	" ORDER BY l.opened_on, l.litigation_id LIMIT ?1"
+#define STORE_SQL_REPORT_ANOMALIES                                          \
+	"SELECT p.ipp FROM dossiers d INDEXED BY dossiers_by_status"        \
+	" CROSS JOIN patients p ON p.id = d.patient_id"                     \
+	" WHERE d.status = 3 ORDER BY p.ipp LIMIT ?1"
+#define STORE_SQL_REPORT_ANOMALY_COUNT                                      \
+	"SELECT count(*) FROM dossiers INDEXED BY dossiers_by_status"       \
+	" WHERE status = 3"
+#define STORE_SQL_REPORT_COUNT_DUE                                          \
+	"SELECT count(*) FROM dossiers INDEXED BY dossiers_by_status"       \
+	" WHERE status = 0 AND retain_until >= ?1 AND retain_until < ?2"
+/* A scan, of one row per night at most (batches are never many). */
+#define STORE_SQL_REPORT_BATCHES_SINCE                                      \
+	"SELECT id FROM batches WHERE created_at > ?1 ORDER BY id"
+#define STORE_SQL_REPORT_EARLIER                                            \
+	"SELECT id, ipp, old_until, new_until, at FROM earlier_dates"       \
+	" WHERE id > ?1 ORDER BY id LIMIT ?2"
 
 /* Who acts (store_set_actor), copied: the caller's strings may go. */
 struct store_actor_copy {

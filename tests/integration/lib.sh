@@ -527,3 +527,25 @@ states_snapshot() {
 	facts=$(sqlite3 "$DB" .dump | grep -v '^INSERT INTO "\{0,1\}audit"\{0,1\} ' | sha256sum | cut -c1-16)
 	echo "$states facts:$facts"
 }
+
+# ------------------------------------------------------------ polling
+
+# wait_until SECONDS CMD...: run CMD every 50 ms until it succeeds;
+# returns 1 if it still fails after SECONDS.
+wait_until() {
+	local limit_ms=$(($1 * 1000)) t0
+	shift
+	t0=$(now_ms)
+	until "$@"; do
+		[ $(($(now_ms) - t0)) -lt "$limit_ms" ] || return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# idle: status answers, no job runs or waits, and nothing is left to
+# recompute.
+idle() {
+	ctl --json status >"$SCRATCH/idle.json" 2>/dev/null &&
+		[ "$(json_get "$SCRATCH/idle.json" 'd["pending_recompute"] == 0 and d["job"]["running"] is None and d["job"]["queued"] == 0')" = true ]
+}

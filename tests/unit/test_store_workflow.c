@@ -1099,7 +1099,7 @@ Test(store_workflow, migration_from_v1)
 
 	cr_assert_eq(store_open(old, &st), 0);
 	snprintf(path, sizeof(path), "%s", old); /* raw_* look at it now */
-	cr_assert_eq(raw_int("PRAGMA user_version"), 2);
+	cr_assert_eq(raw_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	cr_assert_eq(raw_int("SELECT count(*) FROM patients"), 3);
 	cr_assert_eq(raw_int("SELECT count(*) FROM encounters"), 4);
 	cr_assert_eq(raw_int("SELECT count(*) FROM proposals"), 3);

@@ -1,0 +1,329 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# bench/run.sh: the benchmark of retentiond (see bench/README and
+# doc/performance.md). It runs the real daemon and the real CLI on a
+# synthetic population, and measures beside each figure its floor, on the
+# same data in the same run.
+#
+#   bench/run.sh BUILDDIR N [K]
+#
+#   BUILDDIR  a build directory holding retentiond, retentionctl and gendemo
+#             (`make retentiond retentionctl gendemo`), or "-" to take them
+#             from $RETENTIOND, $RETENTIONCTL and $GENDEMO
+#   N         dossiers (patients); about 5 N encounters
+#   K         dossiers changed before the nightly scan (default 10000)
+#
+# Environment: BENCH_TMPDIR (where the scratch directory is made, default
+# $TMPDIR or /tmp; needs about 1.2 GB per million dossiers), BENCH_SEED
+# (gendemo's seed, 42), BENCH_CALLS (latency calls per series, 200),
+# BENCH_KEEP=1 (keep the scratch directory), BENCH_OUT (also write the
+# results, one "key<TAB>value" a line, to this file), SQLITE3 (the sqlite3
+# shell, >= 3.38 for unixepoch()), PYTHON (python3).
+#
+# Nothing is built, nothing outside the scratch directory is written, and
+# the only process ever signalled is the daemon this script started.
+set -euo pipefail
+export LC_ALL=C
+
+usage() {
+	sed -n '6,22p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+[ $# -ge 2 ] && [ $# -le 3 ] || usage
+BUILD=$1 N=$2 K=${3:-10000}
+if [ "$BUILD" != - ]; then
+	RETENTIOND=$BUILD/retentiond
+	RETENTIONCTL=$BUILD/retentionctl
+	GENDEMO=$BUILD/gendemo
+fi
+: "${RETENTIOND:?}" "${RETENTIONCTL:?}" "${GENDEMO:?}"
+for p in "$RETENTIOND" "$RETENTIONCTL" "$GENDEMO"; do
+	[ -x "$p" ] || { echo "run.sh: $p: not an executable" >&2; exit 2; }
+done
+SQLITE3=${SQLITE3:-sqlite3}
+PYTHON=${PYTHON:-python3}
+SEED=${BENCH_SEED:-42}
+CALLS=${BENCH_CALLS:-200}
+TODAY=2026-11-21
+HERE=$(cd "$(dirname "$0")" && pwd)
+[ "$K" -le "$N" ] || { echo "run.sh: K must not exceed N" >&2; exit 2; }
+
+W=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/retentiond-bench.XXXXXX")
+DATA=$W/data DB=$W/db/retention.db SOCK=$W/retentiond.sock CONF=$W/retentiond.conf
+RES=$W/results.tsv
+DPID=""
+mkdir -p "$DATA" "$W/db"
+unset RETENTIOND_SOCKET
+
+cleanup() {
+	local rc=$?
+	trap - EXIT
+	if [ -n "$DPID" ]; then
+		kill -TERM "$DPID" 2>/dev/null || true
+		wait "$DPID" 2>/dev/null || true
+	fi
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		echo "# scratch kept: $W" >&2
+	else
+		rm -rf "$W"
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# ------------------------------------------------------------ helpers
+
+now_ns() { date +%s%N; }
+ms_since() { echo $((($(now_ns) - $1) / 1000000)); }
+load1() { cut -d' ' -f1 /proc/loadavg; }
+# Daemon CPU time (user + system) in ms, and its peak RSS in KiB.
+dcpu() { awk -v t="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / t)}' "/proc/$DPID/stat"; }
+hwm() { awk '/^VmHWM/ {print $2}' "/proc/$DPID/status"; }
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$DPID/status"; }
+fsize() { stat -c %s "$1" 2>/dev/null || echo 0; }
+
+# Results go to fd 3, the script's standard output, even from a phase
+# whose command's output is redirected.
+exec 3>&1
+rec() {
+	printf '%s\t%s\n' "$1" "$2" >>"$RES"
+	printf '  %-34s %s\n' "$1" "$2" >&3
+}
+
+# jget FILE EXPR: a value of a JSON document (d is the document).
+jget() {
+	"$PYTHON" -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+ctl() { "$RETENTIONCTL" --socket "$SOCK" "$@"; }
+
+# phase NAME CMD...: run CMD, record its wall time, the daemon's CPU time
+# over it and the load average when it started. Sets MS.
+phase() {
+	local name=$1 t0 c0 l0
+	shift
+	l0=$(load1)
+	c0=$(dcpu)
+	t0=$(now_ns)
+	"$@"
+	MS=$(ms_since "$t0")
+	rec "$name.ms" "$MS"
+	rec "$name.daemon_cpu_ms" $(($(dcpu) - c0))
+	rec "$name.load1" "$l0"
+}
+
+# sq DB SQL...: the sqlite3 shell with the daemon's page cache size.
+sq() {
+	local db=$1
+	shift
+	"$SQLITE3" -batch -bail -cmd "PRAGMA cache_size = -65536" "$db" "$@"
+}
+
+# best2 NAME CMD...: run CMD twice (the second warm), record the faster.
+best2() {
+	local name=$1 t0 a b
+	shift
+	t0=$(now_ns); "$@" >"$W/best.out"; a=$(ms_since "$t0")
+	t0=$(now_ns); "$@" >"$W/best.out"; b=$(ms_since "$t0")
+	rec "$name.ms" $((a < b ? a : b))
+	rec "$name.runs_ms" "$a,$b"
+}
+
+rows() { echo $(($(wc -l <"$1") - 1)); }
+rate() { [ "$2" -gt 0 ] && echo $(($1 * 1000 / $2)) || echo inf; }
+
+# ------------------------------------------------------------ machine
+
+{
+	echo "# retentiond benchmark, $(date -u +%FT%TZ)"
+	echo "# N=$N K=$K seed=$SEED today=$TODAY scratch=$W"
+	echo "# host: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'),"\
+		"$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo), kernel $(uname -r)"
+	echo "# sqlite3 shell $("$SQLITE3" --version | cut -d' ' -f1), python $("$PYTHON" -c 'import platform; print(platform.python_version())')"
+	echo "# uptime:$(uptime | sed 's/.*up/ up/')"
+} | tee "$W/header"
+: >"$RES"
+
+# ------------------------------------------------------------ population
+
+echo "== population"
+t0=$(now_ns)
+"$GENDEMO" "$DATA" "$N" "$SEED" "$TODAY"
+rec gendemo.ms "$(ms_since "$t0")"
+for kind in patients encounters transfusions litigations; do
+	rec "rows.$kind" "$(rows "$DATA/$kind.csv")"
+done
+rec csv_bytes "$(du -cb "$DATA"/*.csv | tail -1 | cut -f1)"
+
+# K changed dossiers: one new consultation each, for K patients spread
+# evenly over the population (gendemo's IPPs are %09d of 1..N).
+awk -v n="$N" -v k="$K" 'BEGIN {
+	print "encounter_id,ipp,kind,start_date,end_date"
+	for (i = 0; i < k; i++)
+		printf "BENCH%d,%09d,consultation,2026-11-10,\n", i, 1 + int(i * n / k)
+}' >"$DATA/changes.csv"
+
+# ------------------------------------------------------------ daemon
+
+cat >"$CONF" <<EOF
+[daemon]
+database    = $DB
+socket      = $SOCK
+socket_mode = 0600
+
+[establishment]
+name   = Banc d'essai
+finess = 123456789
+public = yes
+
+[schedule]
+; scans only on request: every scan below is timed
+scan_at = off
+EOF
+
+echo "== daemon"
+RETENTIOND_TODAY=$TODAY "$RETENTIOND" --config "$CONF" >"$W/daemon.log" 2>&1 &
+DPID=$!
+for _ in $(seq 1 100); do
+	kill -0 "$DPID" 2>/dev/null || { cat "$W/daemon.log" >&2; echo "run.sh: the daemon exited" >&2; exit 1; }
+	ctl --json status >/dev/null 2>&1 && break
+	sleep 0.1
+done
+ctl --json status >"$W/status0.json"
+rec daemon.pid "$DPID"
+rec daemon.rss_idle_kib "$(rss)"
+# The empty database, for floor (a2) below.
+sq "$DB" ".backup $W/schema.db"
+
+# ------------------------------------------------------------ imports
+
+echo "== imports (retentionctl import KIND FILE, end to end)"
+for kind in patients encounters transfusions litigations; do
+	n=$(rows "$DATA/$kind.csv")
+	phase "import.$kind" ctl --json import "$kind" "$DATA/$kind.csv" >"$W/import.$kind.json"
+	rec "import.$kind.rows_per_s" "$(rate "$n" "$MS")"
+	rec "import.$kind.recomputed" "$(jget "$W/import.$kind.json" 'd["recomputed"]')"
+	rec "import.$kind.server_ms" "$(jget "$W/import.$kind.json" 'd["duration_ms"]')"
+	rec "import.$kind.hwm_kib" "$(hwm)"
+done
+n=$(rows "$DATA/encounters.csv")
+phase import.encounters_again ctl --json import encounters "$DATA/encounters.csv" >"$W/import.again.json"
+rec import.encounters_again.rows_per_s "$(rate "$n" "$MS")"
+rec import.encounters_again.changed "$(jget "$W/import.again.json" 'd["rows_changed"]')"
+rec wal_bytes_after_imports "$(fsize "$DB-wal")"
+
+echo "== floor (a): sqlite3 .import --csv of the same files, one transaction, no index"
+for kind in patients encounters transfusions litigations; do
+	cols=$(head -1 "$DATA/$kind.csv")
+	t0=$(now_ns)
+	sq "$W/floor.db" "PRAGMA journal_mode = WAL" "PRAGMA synchronous = NORMAL" \
+		"CREATE TABLE $kind ($cols)" "BEGIN" \
+		".import --csv --skip 1 $DATA/$kind.csv $kind" "COMMIT" >/dev/null
+	ms=$(ms_since "$t0")
+	rec "floor_a.$kind.ms" "$ms"
+	rec "floor_a.$kind.rows_per_s" "$(rate "$(rows "$DATA/$kind.csv")" "$ms")"
+done
+
+echo "== floor (a2): set-based SQL load into the daemon's schema (same indexes and triggers, no recompute)"
+d2u="unixepoch(nullif(%s, '')) / 86400"
+conv() { printf "$d2u" "$1"; }
+a2() {
+	local kind=$1 cols=$2 ins=$3 t0 ms
+	t0=$(now_ns)
+	sq "$W/schema.db" "PRAGMA journal_mode = WAL" "PRAGMA synchronous = NORMAL" "BEGIN" \
+		"CREATE TEMP TABLE stage ($cols)" \
+		".import --csv --skip 1 $DATA/$kind.csv temp.stage" \
+		"$ins" "DROP TABLE temp.stage" "COMMIT" >/dev/null
+	ms=$(ms_since "$t0")
+	rec "floor_a2.$kind.ms" "$ms"
+	rec "floor_a2.$kind.rows_per_s" "$(rate "$(rows "$DATA/$kind.csv")" "$ms")"
+}
+a2 patients "ipp, birth_date, death_date" \
+	"INSERT INTO patients(ipp, birth_date, death_date) SELECT ipp, $(conv birth_date), $(conv death_date) FROM stage"
+a2 encounters "encounter_id, ipp, kind, start_date, end_date" \
+	"INSERT OR IGNORE INTO kinds(name) SELECT DISTINCT kind FROM stage;
+	 INSERT INTO encounters SELECT s.encounter_id, p.id, k.id, $(conv s.start_date), $(conv s.end_date)
+	 FROM stage s JOIN patients p ON p.ipp = s.ipp JOIN kinds k ON k.name = s.kind"
+a2 transfusions "transfusion_id, ipp, act_date" \
+	"INSERT INTO transfusions SELECT s.transfusion_id, p.id, $(conv s.act_date) FROM stage s JOIN patients p ON p.ipp = s.ipp"
+a2 litigations "litigation_id, ipp, opened_on, closed_on, reference" \
+	"INSERT INTO litigations SELECT s.litigation_id, p.id, $(conv s.opened_on), $(conv s.closed_on), nullif(s.reference, '') FROM stage s JOIN patients p ON p.ipp = s.ipp"
+rm -f "$W/floor.db"* "$W/schema.db"*
+
+# ------------------------------------------------------------ full recompute
+
+echo "== full recompute (retentionctl scan --full)"
+phase scan_full_first ctl --json scan --full >"$W/full1.json"
+rec scan_full_first.recomputed "$(jget "$W/full1.json" 'd["recomputed"]')"
+rec scan_full_first.proposed "$(jget "$W/full1.json" 'd["proposed"]')"
+phase scan_full ctl --json scan --full >"$W/full2.json"
+rec scan_full.recomputed "$(jget "$W/full2.json" 'd["recomputed"]')"
+rec scan_full.server_ms "$(jget "$W/full2.json" 'd["duration_ms"]')"
+rec scan_full.hwm_kib "$(hwm)"
+
+echo "== floors (b), (c) on the daemon's database (best of two runs)"
+best2 floor_b_groupby sq "$DB" \
+	"SELECT count(*), sum(m) FROM (SELECT patient_id, max(coalesce(end_date, start_date)) AS m FROM encounters GROUP BY patient_id)"
+rec floor_b_groupby.result "$(tr '|' ' ' <"$W/best.out")"
+best2 floor_b_count sq "$DB" "SELECT count(*), max(end_date) FROM encounters"
+sed "s/2026-11-21/$TODAY/" "$HERE/naive.sql" >"$W/naive.sql"
+best2 floor_c_naive sq "$DB" ".read $W/naive.sql"
+rec floor_c_naive.result "$(tr '|' ' ' <"$W/best.out")"
+
+# ------------------------------------------------------------ nightly
+
+echo "== nightly scan (retentionctl scan)"
+phase scan_unchanged ctl --json scan >"$W/scan0.json"
+rec scan_unchanged.recomputed "$(jget "$W/scan0.json" 'd["recomputed"]')"
+phase import_k ctl --json import encounters "$DATA/changes.csv" >"$W/importk.json"
+rec import_k.recomputed "$(jget "$W/importk.json" 'd["recomputed"]')"
+rec import_k.withdrawn "$(jget "$W/importk.json" 'd["withdrawn"]')"
+phase scan_after_import_k ctl --json scan >"$W/scan1.json"
+rec scan_after_import_k.recomputed "$(jget "$W/scan1.json" 'd["recomputed"]')"
+rec scan_after_import_k.proposed "$(jget "$W/scan1.json" 'd["proposed"]')"
+# An import recomputes its dossiers itself: to time a scan that finds K
+# dirty dossiers, mark K others dirty as the fact triggers do.
+sq "$DB" "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < $K - 1)
+	UPDATE dossiers SET dirty = 1 WHERE patient_id IN (SELECT 2 + (i * $N) / $K FROM s)"
+phase scan_k_dirty ctl --json scan >"$W/scan2.json"
+rec scan_k_dirty.recomputed "$(jget "$W/scan2.json" 'd["recomputed"]')"
+rec scan_k_dirty.server_ms "$(jget "$W/scan2.json" 'd["duration_ms"]')"
+
+# ------------------------------------------------------------ latency
+
+echo "== latency ($CALLS calls per series, ms)"
+"$PYTHON" "$HERE/latency.py" "$SOCK" "$RETENTIONCTL" "$N" "$CALLS" >"$W/lat_idle.json"
+rec latency_idle.load1 "$(load1)"
+for s in raw-status raw-explain ctl-status ctl-explain; do
+	rec "latency_idle.$s" "$(jget "$W/lat_idle.json" "' '.join('%s=%s' % kv for kv in d['$s'].items())")"
+done
+"$PYTHON" "$HERE/latency.py" "$SOCK" "$RETENTIONCTL" "$N" "$CALLS" --during-full-scan >"$W/lat_busy.json"
+rec latency_busy.load1 "$(load1)"
+for s in raw-status raw-explain ctl-status ctl-explain; do
+	rec "latency_busy.$s" "$(jget "$W/lat_busy.json" "' '.join('%s=%s' % kv for kv in d['$s'].items())")"
+done
+rec latency_busy.full_scans "$(jget "$W/lat_busy.json" 'd["full_scans"]')"
+
+# ------------------------------------------------------------ memory, disk
+
+echo "== memory and disk"
+ctl --json status >"$W/status.json"
+rec status.dossiers "$(jget "$W/status.json" 'd["dossiers"]')"
+rec daemon.vmhwm_kib "$(hwm)"
+rec daemon.vmrss_kib "$(rss)"
+rec db.bytes "$(fsize "$DB")"
+rec db.wal_bytes "$(fsize "$DB-wal")"
+rec db.shm_bytes "$(fsize "$DB-shm")"
+sq "$DB" "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 12" \
+	>"$W/dbstat.txt" 2>/dev/null && sed 's/^/  # dbstat /' "$W/dbstat.txt" || true
+kill -TERM "$DPID"
+wait "$DPID" || true
+DPID=""
+rec db.bytes_after_stop "$(fsize "$DB")"
+rec db.wal_bytes_after_stop "$(fsize "$DB-wal")"
+echo "# uptime at the end:$(uptime | sed 's/.*up/ up/')"
+if [ -n "${BENCH_OUT:-}" ]; then
+	{ cat "$W/header"; cat "$RES"; } >"$BENCH_OUT"
+fi
