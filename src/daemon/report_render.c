@@ -52,7 +52,7 @@ struct lang_ctx {
 };
 
 /* Short fixed-size buffers for the values of one line. */
-typedef char numbuf[32];
+typedef char numbuf[48]; /* 20 digits, 6 separators of 3 bytes */
 typedef char datebuf[24];
 typedef char timebuf[48];
 
@@ -64,11 +64,10 @@ static const char *fmt_count(enum i18n_lang lang, int64_t n, numbuf buf)
 	const size_t seplen = strlen(sep);
 	size_t o = 0;
 
-	if (n < 0) {
+	if (n < 0)
 		buf[o++] = '-';
-		n = -n;
-	}
-	int len = snprintf(digits, sizeof(digits), "%lld", (long long)n);
+	const uint64_t v = n < 0 ? -(uint64_t)n : (uint64_t)n;
+	int len = snprintf(digits, sizeof(digits), "%llu", (unsigned long long)v);
 	for (int i = 0; i < len; i++) {
 		if (i && (len - i) % 3 == 0) {
 			memcpy(buf + o, sep, seplen);

@@ -105,16 +105,21 @@ EOF
 
 # ------------------------------------------------------------ configuration
 
+# write_report_config fr|en|none: root has every role but the DIM's and
+# the archives'; the users of make_users, when made, have theirs.
 write_report_config() {
 	write_config
-	cat >>"$CONF" <<EOF
-report_at = off
-
-[roles]
-admin     = root
-archivist = root
-director  = root
-EOF
+	sed -i 's/^socket_mode = 0600$/socket_mode = 0666/' "$CONF"
+	{
+		echo "report_at = off"
+		echo
+		echo "[roles]"
+		echo "admin     = root"
+		echo "archivist = root${U_ARCHIVIST:+, $U_ARCHIVIST}"
+		echo "director  = root"
+		[ -z "${U_DIM:-}" ] || echo "dim       = $U_DIM"
+		[ -z "${U_ARCHIVES:-}" ] || echo "archives  = $U_ARCHIVES"
+	} >>"$CONF"
 	if [ "$1" != none ]; then
 		cat >>"$CONF" <<EOF
 
@@ -296,7 +301,30 @@ expect_contains "$SCRATCH/m2.csv" "type,batch,proposal,ipp" "English CSV header"
 expect_exit 0 "report preview --format html" ctl report preview --format html
 expect_contains "$OUT" "<svg " "the HTML preview has the chart"
 expect_exit 2 "report with a bad action is a usage error" ctl report publish
+N_MAIL=2
+
+# ------------------------------------------------------------ roles
+
+# Every role may preview; admin, archivist and director may send.
+if [ "$(id -u)" = 0 ]; then
+	make_users
+	write_report_config en
+	reload
+	expect_exit 0 "the DIM may preview the report" ctl_as "$U_DIM" report preview
+	expect_exit 0 "the archives may preview the report" ctl_as "$U_ARCHIVES" report preview
+	expect_exit 1 "the DIM may not send it" ctl_as "$U_DIM" report send
+	expect_contains "$ERR" "needs the role" "the refusal names the roles it needs"
+	expect_exit 1 "a user without a role may not even preview it" ctl_as "$U_NOROLE" report preview
+	expect_exit 0 "an archivist may send it" ctl_as "$U_ARCHIVIST" report send
+	N_MAIL=3
+	if wait_mail 3; then ok "the archivist's report arrives"; else bail "no third message"; fi
+	ctl --json audit >"$SCRATCH/audit.json" 2>/dev/null
+	expect_json "$SCRATCH/audit.json" \
+		'[(e["user"], e["role"]) for e in d["entries"] if e["action"] == "report"][-1]' \
+		"[\"$U_ARCHIVIST\", \"archivist\"]" "the journal names the archivist"
+fi
 stop_daemon
+expect_eq "$EXIT_STATUS" 0 "the daemon exits 0"
 
 # ------------------------------------------------------------ nightly
 
@@ -306,11 +334,12 @@ stop_daemon
 write_report_config fr
 sed -i 's/^report_at = off$/report_at = 00:00/' "$CONF"
 start_daemon
-if wait_mail 3; then ok "the nightly report goes out without a command"; else
+N_MAIL=$((N_MAIL + 1))
+if wait_mail "$N_MAIL"; then ok "the nightly report goes out without a command"; else
 	show "daemon log" "$DLOG"
 	bail "no nightly report within 20 s"
 fi
-split_mail 3 "$SCRATCH/m3"
+split_mail "$N_MAIL" "$SCRATCH/m3"
 expect_json "$SCRATCH/m3.json" 'd["subject"]' \
 	"[retentiond] Rapport du 21/11/2026 — Centre hospitalier de test" "the nightly report's subject"
 expect_contains "$SCRATCH/m3.text" "Pas de nouveau lot" "a night with nothing new is reported all the same"
@@ -318,6 +347,7 @@ expect_contains "$DLOG" "nightly report of" "the daemon logs the nightly report"
 stop_daemon
 start_daemon
 sleep 2
-expect_eq "$(ls "$MAILDIR" | grep -c '\.eml$')" 3 "restarted, the daemon does not send the night's report again"
+expect_eq "$(ls "$MAILDIR" | grep -c '\.eml$')" "$N_MAIL" "restarted, the daemon does not send the night's report again"
 stop_daemon
+expect_eq "$EXIT_STATUS" 0 "the daemon exits 0 again"
 done_testing
