@@ -112,6 +112,7 @@ phase() {
 	rec "$name.ms" "$MS"
 	rec "$name.daemon_cpu_ms" $(($(dcpu) - c0))
 	rec "$name.load1" "$l0"
+	rec "$name.hwm_kib" "$(hwm)"
 }
 
 # sq DB SQL...: the sqlite3 shell with the daemon's page cache size.
@@ -157,13 +158,14 @@ for kind in patients encounters transfusions litigations; do
 done
 rec csv_bytes "$(du -cb "$DATA"/*.csv | tail -1 | cut -f1)"
 
-# K changed dossiers: one new consultation each, for K patients spread
-# evenly over the population (gendemo's IPPs are %09d of 1..N).
-awk -v n="$N" -v k="$K" 'BEGIN {
-	print "encounter_id,ipp,kind,start_date,end_date"
-	for (i = 0; i < k; i++)
-		printf "BENCH%d,%09d,consultation,2026-11-10,\n", i, 1 + int(i * n / k)
-}' >"$DATA/changes.csv"
+# K changed dossiers: one new consultation each (2026-11-10), for K living
+# patients with a birth date, spread evenly over the population (a new
+# encounter of a deceased patient would be an anomaly, not a change).
+awk -F, -v k="$K" 'NR == FNR { if (FNR > 1 && $2 != "" && $3 == "") live++; next }
+	FNR == 1 { print "encounter_id,ipp,kind,start_date,end_date"; step = live / k; next }
+	$2 != "" && $3 == "" { if (n < k && seen >= n * step) printf "BENCH%d,%s,consultation,2026-11-10,\n", n++, $1; seen++ }' \
+	"$DATA/patients.csv" "$DATA/patients.csv" >"$DATA/changes.csv"
+[ "$(rows "$DATA/changes.csv")" -eq "$K" ] || { echo "run.sh: cannot pick $K living patients" >&2; exit 1; }
 
 # ------------------------------------------------------------ daemon
 
@@ -206,7 +208,6 @@ for kind in patients encounters transfusions litigations; do
 	rec "import.$kind.rows_per_s" "$(rate "$n" "$MS")"
 	rec "import.$kind.recomputed" "$(jget "$W/import.$kind.json" 'd["recomputed"]')"
 	rec "import.$kind.server_ms" "$(jget "$W/import.$kind.json" 'd["duration_ms"]')"
-	rec "import.$kind.hwm_kib" "$(hwm)"
 done
 n=$(rows "$DATA/encounters.csv")
 phase import.encounters_again ctl --json import encounters "$DATA/encounters.csv" >"$W/import.again.json"
@@ -234,7 +235,7 @@ a2() {
 	t0=$(now_ns)
 	sq "$W/schema.db" "PRAGMA journal_mode = WAL" "PRAGMA synchronous = NORMAL" "BEGIN" \
 		"CREATE TEMP TABLE stage ($cols)" \
-		".import --csv --skip 1 $DATA/$kind.csv temp.stage" \
+		".import --csv --skip 1 --schema temp $DATA/$kind.csv stage" \
 		"$ins" "DROP TABLE temp.stage" "COMMIT" >/dev/null
 	ms=$(ms_since "$t0")
 	rec "floor_a2.$kind.ms" "$ms"
@@ -261,7 +262,6 @@ rec scan_full_first.proposed "$(jget "$W/full1.json" 'd["proposed"]')"
 phase scan_full ctl --json scan --full >"$W/full2.json"
 rec scan_full.recomputed "$(jget "$W/full2.json" 'd["recomputed"]')"
 rec scan_full.server_ms "$(jget "$W/full2.json" 'd["duration_ms"]')"
-rec scan_full.hwm_kib "$(hwm)"
 
 echo "== floors (b), (c) on the daemon's database (best of two runs)"
 best2 floor_b_groupby sq "$DB" \
@@ -296,11 +296,13 @@ rec scan_k_dirty.server_ms "$(jget "$W/scan2.json" 'd["duration_ms"]')"
 echo "== latency ($CALLS calls per series, ms)"
 "$PYTHON" "$HERE/latency.py" "$SOCK" "$RETENTIONCTL" "$N" "$CALLS" >"$W/lat_idle.json"
 rec latency_idle.load1 "$(load1)"
+rec latency_idle.hwm_kib "$(hwm)"
 for s in raw-status raw-explain ctl-status ctl-explain; do
 	rec "latency_idle.$s" "$(jget "$W/lat_idle.json" "' '.join('%s=%s' % kv for kv in d['$s'].items())")"
 done
 "$PYTHON" "$HERE/latency.py" "$SOCK" "$RETENTIONCTL" "$N" "$CALLS" --during-full-scan >"$W/lat_busy.json"
 rec latency_busy.load1 "$(load1)"
+rec latency_busy.hwm_kib "$(hwm)"
 for s in raw-status raw-explain ctl-status ctl-explain; do
 	rec "latency_busy.$s" "$(jget "$W/lat_busy.json" "' '.join('%s=%s' % kv for kv in d['$s'].items())")"
 done
@@ -313,6 +315,7 @@ ctl --json status >"$W/status.json"
 rec status.dossiers "$(jget "$W/status.json" 'd["dossiers"]')"
 rec daemon.vmhwm_kib "$(hwm)"
 rec daemon.vmrss_kib "$(rss)"
+rec daemon.rss_anon_file_shmem_kib "$(awk '/^Rss(Anon|File|Shmem)/ {printf "%s%s", s, $2; s = ","}' "/proc/$DPID/status")"
 rec db.bytes "$(fsize "$DB")"
 rec db.wal_bytes "$(fsize "$DB-wal")"
 rec db.shm_bytes "$(fsize "$DB-shm")"

@@ -142,7 +142,8 @@ static void rescan(struct spool *sp)
 			n++;
 	}
 	closedir(dir);
-	qsort(list, n, sizeof(*list), by_kind_then_name);
+	if (n > 1)
+		qsort(list, n, sizeof(*list), by_kind_then_name);
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = sp->n_queued < MAX_QUEUED ? malloc(sizeof(*it)) : NULL;
 		struct job_owner owner = {it, job_done, NULL, NULL};
