@@ -293,67 +293,43 @@ static int state_index(const char *state)
 	return -1;
 }
 
+/* The running totals of the counts table (schema v4), kept by triggers. */
 static int counts_read(struct store *st, struct store_counts *c)
 {
 	sqlite3_stmt *s = NULL;
 	int r, rc;
 
-	r = store_stmt(st, STMT_COUNT_ROWS,
-		       "SELECT (SELECT count(*) FROM patients),"
-		       " (SELECT count(*) FROM encounters),"
-		       " (SELECT count(*) FROM transfusions),"
-		       " (SELECT count(*) FROM litigations),"
-		       " (SELECT count(*) FROM dossiers INDEXED BY dossiers_dirty"
-		       "   WHERE dirty = 1),"
-		       " (SELECT count(*) FROM batches)",
-		       &s);
-	if (r < 0)
-		return r;
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		r = store_fail(st, rc);
-		goto out;
-	}
-	c->patients = sqlite3_column_int64(s, 0);
-	c->encounters = sqlite3_column_int64(s, 1);
-	c->transfusions = sqlite3_column_int64(s, 2);
-	c->litigations = sqlite3_column_int64(s, 3);
-	c->dirty = sqlite3_column_int64(s, 4);
-	c->batches = sqlite3_column_int64(s, 5);
-	store_stmt_done(s);
-
-	r = store_stmt(st, STMT_COUNT_STATUS,
-		       "SELECT status, count(*) FROM dossiers"
-		       " WHERE status IS NOT NULL GROUP BY status",
-		       &s);
+	r = store_stmt(st, STMT_COUNT_ROWS, "SELECT name, n FROM counts", &s);
 	if (r < 0)
 		return r;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int status = sqlite3_column_int(s, 0);
+		const char *name = (const char *)sqlite3_column_text(s, 0);
+		const int64_t n = sqlite3_column_int64(s, 1);
+		int i;
 
-		if (status >= 0 && status < 4)
-			c->by_status[status] = sqlite3_column_int64(s, 1);
-	}
-	if (rc != SQLITE_DONE) {
-		r = store_fail(st, rc);
-		goto out;
-	}
-	store_stmt_done(s);
-
-	r = store_stmt(st, STMT_COUNT_PROPOSALS,
-		       "SELECT state, count(*) FROM proposals GROUP BY state",
-		       &s);
-	if (r < 0)
-		return r;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int i = state_index((const char *)sqlite3_column_text(s, 0));
-
-		if (i >= 0)
-			c->proposals[i] = sqlite3_column_int64(s, 1);
+		if (!name)
+			continue;
+		if (strcmp(name, "patients") == 0)
+			c->patients = n;
+		else if (strcmp(name, "encounters") == 0)
+			c->encounters = n;
+		else if (strcmp(name, "transfusions") == 0)
+			c->transfusions = n;
+		else if (strcmp(name, "litigations") == 0)
+			c->litigations = n;
+		else if (strcmp(name, "batches") == 0)
+			c->batches = n;
+		else if (strcmp(name, "dirty") == 0)
+			c->dirty = n;
+		else if (strncmp(name, "status.", 7) == 0 && name[7] >= '0' && name[7] <= '3' &&
+			 !name[8])
+			c->by_status[name[7] - '0'] = n;
+		else if (strncmp(name, "proposals.", 10) == 0 &&
+			 (i = state_index(name + 10)) >= 0)
+			c->proposals[i] = n;
 	}
 	if (rc != SQLITE_DONE)
 		r = store_fail(st, rc);
-out:
 	store_stmt_done(s);
 	return r;
 }

@@ -956,6 +956,59 @@ Test(store, counts)
 	cr_assert_str_eq(store_proposal_states[7], "withdrawn");
 }
 
+/* The running totals (schema v4 triggers) against counting the rows. */
+static void expect_totals_match(void)
+{
+	struct store_counts c;
+	char sql[160];
+
+	cr_assert_eq(store_counts(st, &c), 0);
+	cr_assert_eq(c.patients, raw_int("SELECT count(*) FROM patients"));
+	cr_assert_eq(c.encounters, raw_int("SELECT count(*) FROM encounters"));
+	cr_assert_eq(c.transfusions, raw_int("SELECT count(*) FROM transfusions"));
+	cr_assert_eq(c.litigations, raw_int("SELECT count(*) FROM litigations"));
+	cr_assert_eq(c.batches, raw_int("SELECT count(*) FROM batches"));
+	cr_assert_eq(c.dirty, raw_int("SELECT count(*) FROM dossiers WHERE dirty = 1"));
+	for (int i = 0; i < 4; i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM dossiers WHERE status = %d", i);
+		cr_assert_eq(c.by_status[i], raw_int(sql), "status %d", i);
+	}
+	for (int i = 0; i < STORE_N_STATES; i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM proposals WHERE state = '%s'",
+			 store_proposal_states[i]);
+		cr_assert_eq(c.proposals[i], raw_int(sql), "state %s", store_proposal_states[i]);
+	}
+}
+
+Test(store, running_totals_follow_every_change)
+{
+	int64_t batch;
+	size_t n;
+
+	expect_totals_match();
+	populate();
+	expect_totals_match();
+	recompute_dirty(TODAY);
+	propose(&batch, &n);
+	expect_totals_match();
+	/* Workflow states, an encounter moved, a transfusion removed, a new
+	 * encounter making an eligible dossier retained (withdrawal). */
+	raw_exec("UPDATE proposals SET state = 'reviewed' WHERE id = 1");
+	expect_totals_match();
+	cr_assert_eq(store_begin(st), 0);
+	encounter("E-new", "ADULT", "consultation", "2026-01-01", NULL);
+	cr_assert_eq(store_commit(st), 0);
+	expect_totals_match();
+	recompute_dirty(TODAY);
+	expect_totals_match();
+	raw_exec("DELETE FROM transfusions");
+	expect_totals_match();
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_mark_all_dirty(st), 0);
+	cr_assert_eq(store_commit(st), 0);
+	expect_totals_match();
+}
+
 Test(store, dossier_load_contents)
 {
 	struct store_dossier *d = NULL;

@@ -487,7 +487,7 @@ Test(store_outbox, migration_from_v2_keeps_data)
 	sqlite3_close(db);
 
 	cr_assert_eq(store_open(old, &st), 0, "%s", store_errmsg(st));
-	cr_assert_eq(raw_int("PRAGMA user_version"), 3);
+	cr_assert_eq(raw_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	cr_assert_eq(raw_int("SELECT count(*) FROM patients WHERE ipp = 'KEPT'"), 1);
 	cr_assert_eq(raw_int("SELECT count(*) FROM encounters"), 1);
 	cr_assert_str_eq(raw_text("SELECT state FROM proposals WHERE id = 1"), "proposed");
