@@ -70,6 +70,27 @@ static void cell(FILE *f, const char *s, size_t w, bool right, bool last)
 		fprintf(f, "%s%*s", s, (int)pad, "");
 }
 
+/* One row, without the blanks an empty last column would leave. */
+static void row(FILE *out, const struct table *t, const size_t *w, char *const *cells)
+{
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
+
+	if (!f)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		cell(f, cells[i] ? cells[i] : "", w[i], t->right[i], i + 1 == t->n);
+		if (i + 1 < t->n)
+			fputs("  ", f);
+	}
+	fclose(f);
+	while (len > 0 && line[len - 1] == ' ')
+		len--;
+	fprintf(out, "%.*s\n", (int)len, line);
+	free(line);
+}
+
 void table_print(const struct table *t, FILE *f)
 {
 	size_t w[TABLE_MAX_COLS];
@@ -83,17 +104,9 @@ void table_print(const struct table *t, FILE *f)
 				w[i] = x;
 		}
 	}
-	for (size_t i = 0; i < t->n; i++) {
-		cell(f, t->headers[i], w[i], t->right[i], i + 1 == t->n);
-		fputs(i + 1 == t->n ? "\n" : "  ", f);
-	}
-	for (size_t r = 0; r < t->rows; r++) {
-		for (size_t i = 0; i < t->n; i++) {
-			const char *s = t->cells[r * t->n + i];
-			cell(f, s ? s : "", w[i], t->right[i], i + 1 == t->n);
-			fputs(i + 1 == t->n ? "\n" : "  ", f);
-		}
-	}
+	row(f, t, w, t->headers);
+	for (size_t r = 0; r < t->rows; r++)
+		row(f, t, w, &t->cells[r * t->n]);
 }
 
 void table_free(struct table *t)

@@ -9,24 +9,22 @@
 #include "daemon/jobs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <uv.h>
 
+#include "common/proto.h"
 #include "daemon/clock.h"
 #include "daemon/csvimport.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
-#include "common/proto.h"
-
-#include <syslog.h>
 
 /* Bytes of an import queued before the client is paused, and resumed. */
 #define STREAM_HIGH (4u << 20)
