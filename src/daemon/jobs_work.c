@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The work of the writer jobs, on the libuv thread pool with the writer
+ * connection: an import (from the client's stream or a spool file), a scan
+ * or recompute, a short call. Each in one transaction, rolled back on any
+ * failure or cancellation. Touches only its job's outcome fields, the
+ * atomics, and the import stream under its mutex.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/proto.h"
+#include "daemon/clock.h"
+#include "daemon/csvimport.h"
+#include "daemon/daemon.h"
+#include "daemon/jobs_internal.h"
+#include "daemon/log.h"
+
+struct chunk *jobs_stream_pop(struct job *job)
+{
+	struct chunk *c = NULL;
+	bool wake = false;
+
+	uv_mutex_lock(&job->mu);
+	while (!job->head && !job->ended && !job->aborted)
+		uv_cond_wait(&job->cv, &job->mu);
+	if (job->head && !job->aborted) {
+		c = job->head;
+		job->head = c->next;
+		if (!job->head)
+			job->tail = NULL;
+		job->queued -= c->len;
+		if (job->paused && job->queued < STREAM_LOW) {
+			job->paused = false;
+			wake = true;
+		}
+	}
+	uv_mutex_unlock(&job->mu);
+	if (wake)
+		uv_async_send(&job->js->async);
+	return c;
+}
+
+static bool on_progress(void *ctx, size_t done)
+{
+	struct job *job = ctx;
+
+	atomic_store(&job->dossiers, done);
+	return !atomic_load(&job->cancel);
+}
+
+static void record_import_errors(struct job *job, struct csvimport *ci)
+{
+	size_t n;
+	const struct csvimport_error *errs = csvimport_errors(ci, &n);
+
+	job->errors = json_array();
+	for (size_t i = 0; i < n && job->errors; i++) {
+		json_t *e = json_pack("{s:I, s:s}", "line", (json_int_t)errs[i].line,
+				      "message", errs[i].message);
+		if (e)
+			json_array_append_new(job->errors, e);
+	}
+	job->error_count = csvimport_error_count(ci);
+}
+
+/* One journal entry per imported file, in the import's transaction. */
+static int audit_import(struct job *job, struct store *st)
+{
+	json_t *det = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "kind",
+				csvimport_kind_name(job->csv_kind), "source", job->source,
+				"rows", (json_int_t)job->n_rows, "changed",
+				(json_int_t)job->n_changed, "recomputed",
+				(json_int_t)job->stats.recomputed, "reborn",
+				(json_int_t)job->reborn);
+	char *text = det ? json_dumps(det, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	int rc = text ? store_audit_append(st, "import", csvimport_kind_name(job->csv_kind),
+					   text)
+		      : -ENOMEM;
+
+	free(text);
+	json_decref(det);
+	return rc;
+}
+
+/* The next bytes of the file: from the client's stream, or read from the
+ * spool file. NULL at the end. */
+static struct chunk *next_chunk(struct job *job)
+{
+	if (!job->file)
+		return jobs_stream_pop(job);
+	if (atomic_load(&job->cancel))
+		return NULL;
+	struct chunk *c = malloc(sizeof(*c) + PROTO_MAX_DATA);
+	if (!c)
+		return NULL;
+	c->next = NULL;
+	c->len = fread(c->data, 1, PROTO_MAX_DATA, job->file);
+	if (c->len == 0) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void write_error_file(struct job *job, const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		log_warnx("spool: cannot write %s: %s", path, strerror(errno));
+		return;
+	}
+	size_t i;
+	json_t *e;
+	json_array_foreach(job->errors, i, e) {
+		long long line = (long long)json_integer_value(json_object_get(e, "line"));
+		const char *msg = json_string_value(json_object_get(e, "message"));
+		if (line > 0)
+			fprintf(f, "%s, line %lld: %s\n", job->source, line, msg ? msg : "");
+		else
+			fprintf(f, "%s: %s\n", job->source, msg ? msg : "");
+	}
+	if (job->error_count > json_array_size(job->errors))
+		fprintf(f, "... and %llu more errors not listed\n",
+			(unsigned long long)(job->error_count - json_array_size(job->errors)));
+	fprintf(f, "%s\n", job->error);
+	fclose(f);
+}
+
+/* After a spool import: done/ or failed/, so that it is never read twice. */
+static void settle_spool_file(struct job *job)
+{
+	char from[4096], to[4096], err[4200];
+	const bool ok = job->rc == 0;
+
+	if (job->rc == -ECANCELED)
+		return; /* the daemon stops: it is read again at the next start */
+	snprintf(from, sizeof(from), "%s/%s", job->spool_dir, job->source);
+	snprintf(to, sizeof(to), "%s/%s/%s", job->spool_dir, ok ? "done" : "failed",
+		 job->source);
+	/* A file of the same name imported before keeps its copy: the new
+	 * one gets a number (x.csv, x.csv.1, x.csv.2...). */
+	char base[4096];
+	snprintf(base, sizeof(base), "%s", to);
+	int rc = renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+	for (int n = 1; rc < 0 && errno == EEXIST && n < 10000; n++) {
+		snprintf(to, sizeof(to), "%.4080s.%d", base, n);
+		rc = renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+	}
+	if (rc < 0) {
+		log_warnx("spool: cannot move %s to %s: %s", from, to, strerror(errno));
+		return;
+	}
+	if (!ok) {
+		snprintf(err, sizeof(err), "%s.error", to);
+		write_error_file(job, err);
+	}
+}
+
+static void import_work(struct job *job)
+{
+	struct daemon *d = job->js->d;
+	struct store *st = d->writer;
+	struct csvimport *ci = NULL;
+	struct chunk *c;
+	bool discarding = false;
+	int rc;
+
+	if (job->spool_dir) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", job->spool_dir, job->source);
+		job->file = fopen(path, "rb");
+		if (!job->file) {
+			jobs_set_error(job, -errno, "%s: cannot open: %s", job->source, strerror(errno));
+			return;
+		}
+	}
+
+	rc = store_begin(st);
+	if (rc < 0) {
+		jobs_set_error(job, rc, "cannot start a transaction: %s", store_errmsg(st));
+		/* Still drain the stream so the client gets its answer. */
+		while ((c = next_chunk(job)))
+			free(c);
+		return;
+	}
+	rc = csvimport_new(job->csv_kind, job->source, st, &d->cfg.policy,
+			   d->cfg.max_errors, &ci);
+	if (rc < 0) {
+		jobs_set_error(job, rc, "out of memory");
+		goto rollback;
+	}
+	atomic_store(&job->phase, PHASE_READING);
+	while ((c = next_chunk(job))) {
+		if (!discarding) {
+			rc = csvimport_feed(ci, c->data, c->len);
+			atomic_store(&job->rows, csvimport_rows(ci));
+			/* A file that cannot be read further is still read to its
+			 * end, so the client's sends complete and it gets the
+			 * reply. */
+			if (rc < 0)
+				discarding = true;
+		}
+		free(c);
+		if (atomic_load(&job->cancel))
+			break;
+	}
+	if (atomic_load(&job->cancel)) {
+		jobs_set_error(job, -ECANCELED, "%s: import cancelled; nothing of it was kept",
+			  job->source);
+		goto rollback;
+	}
+	rc = csvimport_finish(ci);
+	job->n_rows = csvimport_rows(ci);
+	job->n_changed = csvimport_changed(ci);
+	snprintf(job->ignored, sizeof(job->ignored), "%s", csvimport_ignored_columns(ci));
+	if (rc < 0) {
+		record_import_errors(job, ci);
+		if (rc == -EIO)
+			jobs_set_error(job, rc, "%s: database error; nothing of the file was kept",
+				  job->source);
+		else
+			jobs_set_error(job, -EINVAL,
+				  "%s: %llu error%s; nothing of the file was imported",
+				  job->source, (unsigned long long)job->error_count,
+				  job->error_count == 1 ? "" : "s");
+		goto rollback;
+	}
+	const char *reborn;
+	job->reborn = csvimport_reborn(ci, &reborn);
+	snprintf(job->reborn_ipps, sizeof(job->reborn_ipps), "%s", reborn);
+	atomic_store(&job->phase, PHASE_RECOMPUTING);
+	rc = store_recompute_dirty(st, &d->cfg.policy, job->today, on_progress, job,
+				   &job->stats);
+	/* The journal records mutations: a file that changed nothing leaves
+	 * the database exactly as it was (imports are idempotent). */
+	if (rc >= 0 && job->n_changed > 0)
+		rc = audit_import(job, st);
+	if (rc < 0) {
+		if (rc == -ECANCELED)
+			jobs_set_error(job, rc, "%s: import cancelled; nothing of it was kept",
+				  job->source);
+		else
+			jobs_set_error(job, rc, "%s: recomputing the dossiers failed: %s",
+				  job->source, store_errmsg(st));
+		goto rollback;
+	}
+	rc = store_commit(st);
+	if (rc < 0) {
+		jobs_set_error(job, rc, "%s: commit failed: %s", job->source, store_errmsg(st));
+		goto rollback;
+	}
+	csvimport_free(ci);
+	return;
+
+rollback:
+	store_rollback(st);
+	csvimport_free(ci);
+	/* Whatever the client still sends is dropped by the loop now. */
+	if (!job->file)
+		while ((c = jobs_stream_pop(job)))
+			free(c);
+}
+
+static void scan_work(struct job *job)
+{
+	struct daemon *d = job->js->d;
+	struct store *st = d->writer;
+	int rc = store_begin(st);
+
+	if (rc < 0) {
+		jobs_set_error(job, rc, "cannot start a transaction: %s", store_errmsg(st));
+		return;
+	}
+	atomic_store(&job->phase, PHASE_RECOMPUTING);
+	if (job->full)
+		rc = store_recompute_all(st, &d->cfg.policy, job->today, on_progress,
+					 job, &job->stats);
+	else {
+		rc = store_recompute_dirty(st, &d->cfg.policy, job->today, on_progress,
+					   job, &job->stats);
+		if (rc >= 0)
+			rc = store_recompute_due(st, &d->cfg.policy, job->today,
+						 on_progress, job, &job->stats);
+	}
+	if (rc >= 0 && job->kind == JOB_SCAN) {
+		atomic_store(&job->phase, PHASE_PROPOSING);
+		rc = store_propose(st, job->today, job->now, &job->batch, &job->proposed);
+	}
+	if (rc >= 0 && job->kind == JOB_SCAN) {
+		/* Kept for status after a restart; see daemon_load_last_scan. */
+		char buf[160];
+		snprintf(buf, sizeof(buf), "%lld %llu %lld %zu %zu %zu %zu",
+			 (long long)clock_now(),
+			 (unsigned long long)(clock_monotonic_ms() - job->start_ms),
+			 (long long)job->batch, job->proposed, job->stats.recomputed,
+			 job->stats.changed, job->stats.withdrawn);
+		rc = store_meta_set(st, "last_scan", buf);
+	}
+	if (rc >= 0 && job->scheduled != DATE_NONE) {
+		char day[DATE_STRLEN];
+		rc = store_meta_set(st, "schedule.scan", date_format(job->scheduled, day));
+	}
+	if (rc >= 0)
+		rc = store_commit(st);
+	if (rc < 0) {
+		if (rc == -ECANCELED)
+			jobs_set_error(job, rc, "%s cancelled; nothing of it was kept",
+				  job->kind == JOB_SCAN ? "scan" : "recompute");
+		else
+			jobs_set_error(job, rc, "%s failed: %s",
+				  job->kind == JOB_SCAN ? "scan" : "recompute",
+				  store_errmsg(st));
+		store_rollback(st);
+	}
+}
+
+void jobs_work(uv_work_t *req)
+{
+	struct job *job = req->data;
+	struct daemon *d = job->js->d;
+	struct store_actor a = {"retentiond", (int64_t)geteuid(), "system"};
+
+	if (job->has_actor) {
+		a.user = job->actor.user;
+		a.uid = job->actor.uid;
+		a.role = job->actor.role;
+	}
+	store_set_actor(d->writer, &a, job->now);
+	if (job->kind == JOB_IMPORT) {
+		import_work(job);
+		if (job->file) {
+			fclose(job->file);
+			job->file = NULL;
+		}
+		if (job->spool_dir)
+			settle_spool_file(job);
+	} else if (job->kind == JOB_CALL)
+		job->call_reply = job->fn(d, d->writer, job->arg);
+	else
+		scan_work(job);
+}
+
+/* ------------------------------------------------------------ loop side */
