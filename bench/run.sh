@@ -27,7 +27,7 @@ set -euo pipefail
 export LC_ALL=C
 
 usage() {
-	sed -n '6,22p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 [ $# -ge 2 ] && [ $# -le 3 ] || usage

@@ -174,6 +174,7 @@ int store_litigation_open(struct store *st, const struct engine_policy *p,
 		r = store_error(st, -EEXIST, "litigation id already used");
 		goto out;
 	}
+	store_count_facts(st, STORE_FACT_LITIGATIONS, 1);
 	store_stmt_done(s);
 	s = NULL;
 	store_json_begin(&j);

@@ -331,6 +331,10 @@ static int counts_read(struct store *st, struct store_counts *c)
 	if (rc != SQLITE_DONE)
 		r = store_fail(st, rc);
 	store_stmt_done(s);
+	/* This connection's own uncommitted rows, as for every other read. */
+	c->encounters += st->fact_delta[STORE_FACT_ENCOUNTERS];
+	c->transfusions += st->fact_delta[STORE_FACT_TRANSFUSIONS];
+	c->litigations += st->fact_delta[STORE_FACT_LITIGATIONS];
 	return r;
 }
 

@@ -264,16 +264,57 @@ const char *store_errmsg(const struct store *st)
 
 int store_begin(struct store *st)
 {
+	memset(st->fact_delta, 0, sizeof(st->fact_delta));
 	return store_exec_stmt(st, STMT_BEGIN, "BEGIN IMMEDIATE");
+}
+
+/* The fact tables' totals, added once per transaction. */
+static int flush_fact_totals(struct store *st)
+{
+	static const char *const names[STORE_N_FACTS] = {"encounters", "transfusions",
+							 "litigations"};
+
+	for (int i = 0; i < STORE_N_FACTS; i++) {
+		sqlite3_stmt *s = NULL;
+		int r, rc;
+
+		if (!st->fact_delta[i])
+			continue;
+		r = store_stmt(st, STMT_COUNT_ADD,
+			       "INSERT INTO counts(name, n) VALUES (?1, ?2)"
+			       " ON CONFLICT(name) DO UPDATE SET n = n + excluded.n",
+			       &s);
+		if (r < 0)
+			return r;
+		if ((store_bind_text(s, 1, names[i]) |
+		     sqlite3_bind_int64(s, 2, st->fact_delta[i])) != SQLITE_OK) {
+			r = store_fail_bind(st);
+		} else if ((rc = sqlite3_step(s)) != SQLITE_DONE) {
+			r = store_fail(st, rc);
+		}
+		store_stmt_done(s);
+		if (r < 0)
+			return r;
+		st->fact_delta[i] = 0;
+	}
+	return 0;
 }
 
 int store_commit(struct store *st)
 {
-	return store_exec_stmt(st, STMT_COMMIT, "COMMIT");
+	int r = flush_fact_totals(st);
+
+	return r < 0 ? r : store_exec_stmt(st, STMT_COMMIT, "COMMIT");
+}
+
+void store_count_facts(struct store *st, int fact, int64_t delta)
+{
+	st->fact_delta[fact] += delta;
 }
 
 int store_rollback(struct store *st)
 {
+	memset(st->fact_delta, 0, sizeof(st->fact_delta));
 	/* SQLite may already have rolled back (a full disk, an I/O error). */
 	if (sqlite3_get_autocommit(st->db))
 		return 0;

@@ -94,6 +94,7 @@ enum store_stmt {
 	STMT_LOAD_TRANSFUSIONS,
 	STMT_LOAD_LITIGATIONS,
 	STMT_COUNT_ROWS,
+	STMT_COUNT_ADD,
 	STMT_FORECAST_MONTHS,
 	STMT_FORECAST_EACH,
 	/* outbox.c */
@@ -207,6 +208,14 @@ struct store_actor_copy {
 	int64_t now;
 };
 
+/* The fact tables whose totals the store keeps (not triggers). */
+enum store_fact {
+	STORE_FACT_ENCOUNTERS,
+	STORE_FACT_TRANSFUSIONS,
+	STORE_FACT_LITIGATIONS,
+	STORE_N_FACTS,
+};
+
 struct store {
 	sqlite3 *db;
 	bool readonly;
@@ -227,7 +236,15 @@ struct store {
 	size_t lit_cap;
 	int *kind_map; /* kinds.id -> index in the policy, or -1 */
 	size_t kind_map_len;
+
+	/* Rows added (or removed) to the fact tables in the open transaction,
+	 * written to the counts table by store_commit. */
+	int64_t fact_delta[STORE_N_FACTS];
 };
+
+/* Rows added to (delta > 0) or removed from a fact table (enum
+ * store_fact) in the open transaction. */
+void store_count_facts(struct store *st, int fact, int64_t delta);
 
 /* Rows handled between two checks of a long operation (progress, paging). */
 #define STORE_PAGE 1000

@@ -100,6 +100,22 @@ static int upsert_step(struct store *st, sqlite3_stmt *s)
 	return sqlite3_changes(st->db) > 0 ? 1 : 0;
 }
 
+/*
+ * An upsert of a fact row, counted when it inserts: an upsert that updates
+ * leaves sqlite3_last_insert_rowid() as it was (and the triggers' own
+ * inserts do not leak out of them), so with it set to 0 (no rowid is 0)
+ * beforehand, a rowid afterwards means a new row.
+ */
+static int fact_upsert_step(struct store *st, sqlite3_stmt *s, int fact)
+{
+	sqlite3_set_last_insert_rowid(st->db, 0);
+	int r = upsert_step(st, s);
+
+	if (r > 0 && sqlite3_last_insert_rowid(st->db) != 0)
+		store_count_facts(st, fact, 1);
+	return r;
+}
+
 /* 1 when the register holds a destroyed dossier of ipp, else 0. */
 static int destroyed_before(struct store *st, const char *ipp)
 {
@@ -228,7 +244,7 @@ int store_upsert_encounter(struct store *st, const char *id, const char *ipp,
 		r = store_fail_bind(st);
 		goto out;
 	}
-	r = upsert_step(st, s);
+	r = fact_upsert_step(st, s, STORE_FACT_ENCOUNTERS);
 out:
 	store_stmt_done(s);
 	return r;
@@ -262,7 +278,7 @@ int store_upsert_transfusion(struct store *st, const char *id,
 		r = store_fail_bind(st);
 		goto out;
 	}
-	r = upsert_step(st, s);
+	r = fact_upsert_step(st, s, STORE_FACT_TRANSFUSIONS);
 out:
 	store_stmt_done(s);
 	return r;
@@ -304,7 +320,7 @@ int store_upsert_litigation(struct store *st, const char *id,
 		r = store_fail_bind(st);
 		goto out;
 	}
-	r = upsert_step(st, s);
+	r = fact_upsert_step(st, s, STORE_FACT_LITIGATIONS);
 out:
 	store_stmt_done(s);
 	return r;

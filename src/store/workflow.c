@@ -248,15 +248,16 @@ static int destroy_facts(struct store *st, int64_t pid)
 	static const struct {
 		enum store_stmt id;
 		const char *sql;
+		int fact; /* whose total the store keeps, or -1 */
 	} del[] = {
-		{STMT_DESTROY_DOSSIER, "DELETE FROM dossiers WHERE patient_id = ?1"},
+		{STMT_DESTROY_DOSSIER, "DELETE FROM dossiers WHERE patient_id = ?1", -1},
 		{STMT_DESTROY_ENCOUNTERS,
-		 "DELETE FROM encounters WHERE patient_id = ?1"},
+		 "DELETE FROM encounters WHERE patient_id = ?1", STORE_FACT_ENCOUNTERS},
 		{STMT_DESTROY_TRANSFUSIONS,
-		 "DELETE FROM transfusions WHERE patient_id = ?1"},
+		 "DELETE FROM transfusions WHERE patient_id = ?1", STORE_FACT_TRANSFUSIONS},
 		{STMT_DESTROY_LITIGATIONS,
-		 "DELETE FROM litigations WHERE patient_id = ?1"},
-		{STMT_DESTROY_PATIENT, "DELETE FROM patients WHERE id = ?1"},
+		 "DELETE FROM litigations WHERE patient_id = ?1", STORE_FACT_LITIGATIONS},
+		{STMT_DESTROY_PATIENT, "DELETE FROM patients WHERE id = ?1", -1},
 	};
 
 	for (size_t i = 0; i < sizeof(del) / sizeof(del[0]); i++) {
@@ -264,6 +265,8 @@ static int destroy_facts(struct store *st, int64_t pid)
 
 		if (r < 0)
 			return r;
+		if (del[i].fact >= 0)
+			store_count_facts(st, del[i].fact, -(int64_t)sqlite3_changes(st->db));
 	}
 	return 0;
 }

@@ -1001,7 +1001,19 @@ Test(store, running_totals_follow_every_change)
 	expect_totals_match();
 	recompute_dirty(TODAY);
 	expect_totals_match();
-	raw_exec("DELETE FROM transfusions");
+	/* Upserts that insert count, those that update do not. */
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_upsert_transfusion(st, "T-new", "ADULT", D("2001-01-01")), 1);
+	cr_assert_eq(store_upsert_transfusion(st, "T-new", "ADULT", D("2001-01-02")), 1);
+	cr_assert_eq(store_upsert_litigation(st, "L-new", "ADULT", D("2003-01-01"),
+					     D("2003-02-01"), NULL), 1);
+	encounter("E-new", "CHILD", "consultation", "2026-01-01", NULL); /* moved */
+	cr_assert_eq(store_commit(st), 0);
+	expect_totals_match();
+	/* A rolled-back transaction counts nothing. */
+	cr_assert_eq(store_begin(st), 0);
+	encounter("E-gone", "ADULT", "consultation", "2025-01-01", NULL);
+	cr_assert_eq(store_rollback(st), 0);
 	expect_totals_match();
 	cr_assert_eq(store_begin(st), 0);
 	cr_assert_eq(store_mark_all_dirty(st), 0);

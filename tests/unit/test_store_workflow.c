@@ -337,6 +337,15 @@ Test(store_workflow, public_path_to_destroyed)
 	cr_assert_str_eq(b.certificate, "PV-2026-001");
 	cr_assert_eq(store_batch_get(st, batch + 1, &b), -ENOENT);
 	cr_assert_eq(b.id, batch, "written on failure");
+
+	/* The running totals lost the destroyed dossier's rows too. */
+	struct store_counts c;
+	cr_assert_eq(store_counts(st, &c), 0);
+	cr_assert_eq(c.patients, raw_int("SELECT count(*) FROM patients"));
+	cr_assert_eq(c.encounters, raw_int("SELECT count(*) FROM encounters"));
+	cr_assert_eq(c.transfusions, raw_int("SELECT count(*) FROM transfusions"));
+	cr_assert_eq(c.litigations, raw_int("SELECT count(*) FROM litigations"));
+	cr_assert_eq(c.proposals[WF_DESTROYED], 1);
 }
 
 Test(store_workflow, private_path_without_visa)
