@@ -233,27 +233,24 @@ static void on_watchdog(uv_timer_t *t)
 	sdw_watchdog();
 }
 
-static void load_schedule(struct daemon *d)
+/* A daily job's time, and the occurrence its last run recorded in meta. */
+static void load_one(struct daemon *d, struct schedule *s, int at, const char *key)
 {
 	char *v = NULL;
+	rd_date day;
 
-	d->scan_schedule.at = d->cfg.scan_at;
-	d->scan_schedule.last_run = DATE_NONE;
-	if (store_meta_get(d->writer, "schedule.scan", &v) == 0 && v) {
-		rd_date day;
-		if (date_parse(v, strlen(v), &day) == 0)
-			d->scan_schedule.last_run = day;
-	}
+	s->at = at;
+	s->last_run = DATE_NONE;
+	if (store_meta_get(d->writer, key, &v) == 0 && v &&
+	    date_parse(v, strlen(v), &day) == 0)
+		s->last_run = day;
 	free(v);
-	v = NULL;
-	d->report_schedule.at = d->cfg.report_at;
-	d->report_schedule.last_run = DATE_NONE;
-	if (store_meta_get(d->writer, "schedule.report", &v) == 0 && v) {
-		rd_date day;
-		if (date_parse(v, strlen(v), &day) == 0)
-			d->report_schedule.last_run = day;
-	}
-	free(v);
+}
+
+static void load_schedule(struct daemon *d)
+{
+	load_one(d, &d->scan_schedule, d->cfg.scan_at, "schedule.scan");
+	load_one(d, &d->report_schedule, d->cfg.report_at, "schedule.report");
 }
 
 /* ------------------------------------------------------------ reload */

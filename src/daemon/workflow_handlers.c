@@ -141,8 +141,8 @@ static const char *outcome(int rc)
  * reached the state they need, or nothing is done (a partly destroyed
  * batch would not match its signed bordereau).
  */
-static json_t *batch_ready(struct daemon *d, struct store *st, const struct step_args *a,
-			   const struct store_batch *b)
+static json_t *batch_ready(struct daemon *d, const struct step_args *a,
+			   const struct store_batch *b, const int64_t *ids, size_t n)
 {
 	const int64_t undecided = b->by_state[WF_PROPOSED] + b->by_state[WF_REVIEWED];
 
@@ -160,15 +160,7 @@ static json_t *batch_ready(struct daemon *d, struct store *st, const struct step
 					      (long long)a->batch);
 		for (size_t i = 0; i < a->n_keep + a->n_reject; i++) {
 			int64_t id = i < a->n_keep ? a->keep[i] : a->reject[i - a->n_keep];
-			int64_t *ids;
-			size_t n;
-			int rc = store_batch_proposals(st, a->batch, &ids, &n);
-			if (rc < 0)
-				return handlers_error("cannot read batch %lld: %s",
-						      (long long)a->batch, store_errmsg(st));
-			bool in = contains(ids, n, id);
-			free(ids);
-			if (!in)
+			if (!contains(ids, n, id))
 				return handlers_error("proposal %lld is not in batch %lld",
 						      (long long)id, (long long)a->batch);
 			if (contains(a->keep, a->n_keep, id) && contains(a->reject, a->n_reject, id))
@@ -220,13 +212,13 @@ static json_t *run_steps(struct daemon *d, struct store *st, void *arg)
 		}
 		if (rc < 0)
 			goto fail;
-		reply = batch_ready(d, st, a, &b);
-		if (reply)
-			goto rollback;
 		rc = store_batch_proposals(st, a->batch, &batch_ids, &n);
 		if (rc < 0)
 			goto fail;
 		ids = batch_ids;
+		reply = batch_ready(d, a, &b, ids, n);
+		if (reply)
+			goto rollback;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct wf_request r = {

@@ -366,7 +366,7 @@ int store_audit_each(struct store *st, int64_t since, size_t limit,
 	if (r < 0)
 		return r;
 	if ((sqlite3_bind_int64(s, 1, since) |
-	     sqlite3_bind_int64(s, 2, limit ? (int64_t)limit : -1)) !=
+	     store_bind_limit(s, 2, limit)) !=
 	    SQLITE_OK) {
 		r = store_fail_bind(st);
 		goto out;

@@ -265,7 +265,7 @@ int store_proposals_each(struct store *st, const char *state, int64_t batch,
 	if (r < 0)
 		return r;
 	if ((store_bind_text(s, 1, state) |
-	     sqlite3_bind_int64(s, 2, limit ? (int64_t)limit : -1) |
+	     store_bind_limit(s, 2, limit) |
 	     sqlite3_bind_int64(s, 3, batch)) != SQLITE_OK) {
 		r = store_fail_bind(st);
 		goto out;

@@ -419,7 +419,7 @@ int store_forecast_each(struct store *st, rd_date today, rd_date until,
 	if (r < 0)
 		return r;
 	if ((store_bind_date(s, 1, today) | store_bind_date(s, 2, until) |
-	     sqlite3_bind_int64(s, 3, limit ? (int64_t)limit : -1)) !=
+	     store_bind_limit(s, 3, limit)) !=
 	    SQLITE_OK) {
 		r = store_fail_bind(st);
 		goto out;

@@ -28,12 +28,6 @@ static int prepare(struct store *st, const char *sql, sqlite3_stmt **out)
 	return 0;
 }
 
-/* LIMIT of a size_t where 0 means no limit (SQLite: a negative LIMIT). */
-static int bind_limit(sqlite3_stmt *s, int i, size_t limit)
-{
-	return sqlite3_bind_int64(s, i, limit ? (int64_t)limit : -1);
-}
-
 static const char *text(sqlite3_stmt *s, int i)
 {
 	return (const char *)sqlite3_column_text(s, i);
@@ -88,7 +82,7 @@ int store_report_holds(struct store *st, size_t limit, store_hold_fn fn, void *c
 	r = prepare(st, STORE_SQL_REPORT_HOLDS, &s);
 	if (r < 0)
 		return r;
-	if (bind_limit(s, 1, limit) != SQLITE_OK) {
+	if (store_bind_limit(s, 1, limit) != SQLITE_OK) {
 		r = store_fail_bind(st);
 		goto out;
 	}
@@ -120,7 +114,7 @@ int store_report_open_litigations(struct store *st, size_t limit,
 	r = prepare(st, STORE_SQL_REPORT_OPEN_LITIGATIONS, &s);
 	if (r < 0)
 		return r;
-	if (bind_limit(s, 1, limit) != SQLITE_OK) {
+	if (store_bind_limit(s, 1, limit) != SQLITE_OK) {
 		r = store_fail_bind(st);
 		goto out;
 	}
@@ -171,7 +165,7 @@ int store_report_anomalies(struct store *st, const struct engine_policy *p,
 	r = prepare(st, STORE_SQL_REPORT_ANOMALIES, &s);
 	if (r < 0)
 		goto fail;
-	if (bind_limit(s, 1, limit) != SQLITE_OK) {
+	if (store_bind_limit(s, 1, limit) != SQLITE_OK) {
 		r = store_fail_bind(st);
 		goto fail;
 	}
@@ -284,7 +278,7 @@ int store_report_earlier(struct store *st, int64_t after_id, size_t limit,
 	r = prepare(st, STORE_SQL_REPORT_EARLIER, &s);
 	if (r < 0)
 		return r;
-	if ((sqlite3_bind_int64(s, 1, after_id) | bind_limit(s, 2, limit)) != SQLITE_OK) {
+	if ((sqlite3_bind_int64(s, 1, after_id) | store_bind_limit(s, 2, limit)) != SQLITE_OK) {
 		r = store_fail_bind(st);
 		goto out;
 	}

@@ -293,6 +293,12 @@ static inline rd_date store_column_date(sqlite3_stmt *s, int i)
 		       : (rd_date)sqlite3_column_int(s, i);
 }
 
+/* A LIMIT where 0 means none (a negative LIMIT, to SQLite). */
+static inline int store_bind_limit(sqlite3_stmt *s, int i, size_t limit)
+{
+	return sqlite3_bind_int64(s, i, limit ? (int64_t)limit : -1);
+}
+
 static inline int store_bind_text(sqlite3_stmt *s, int i, const char *t)
 {
 	return t ? sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC)
