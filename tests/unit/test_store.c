@@ -20,100 +20,19 @@
 #include "engine/engine.h"
 #include "store/store.h"
 #include "store/store_internal.h"
+#include "store_fixture.h"
 
-static char dir[64];
-static char path[128];
-static struct store *st;
-static struct engine_policy pol;
-
-static rd_date D(const char *s)
-{
-	rd_date d = DATE_NONE;
-
-	cr_assert_eq(date_parse(s, strlen(s), &d), 0, "bad literal %s", s);
-	return d;
-}
 
 #define TODAY D("2026-11-21")
 
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/test-store-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/retention.db", dir);
-	cr_assert_eq(store_open(path, &st), 0);
-	engine_policy_init(&pol);
+	store_fixture_setup("test-store");
 }
 
-static void teardown(void)
-{
-	char f[160];
-
-	store_close(st);
-	st = NULL;
-	unlink(path);
-	snprintf(f, sizeof(f), "%s-wal", path);
-	unlink(f);
-	snprintf(f, sizeof(f), "%s-shm", path);
-	unlink(f);
-	rmdir(dir);
-}
-
-TestSuite(store, .init = setup, .fini = teardown);
+TestSuite(store, .init = setup, .fini = store_fixture_teardown);
 
 /* ------------------------------------------------------------ helpers */
-
-static sqlite3 *raw_open(void)
-{
-	sqlite3 *db = NULL;
-
-	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	return db;
-}
-
-static void raw_exec(const char *sql)
-{
-	sqlite3 *db = raw_open();
-	char *err = NULL;
-
-	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &err), SQLITE_OK,
-		     "%s: %s", sql, err ? err : "");
-	sqlite3_close(db);
-}
-
-static int64_t raw_int(const char *sql)
-{
-	sqlite3 *db = raw_open();
-	sqlite3_stmt *s = NULL;
-	int64_t v;
-
-	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK,
-		     "%s: %s", sql, sqlite3_errmsg(db));
-	cr_assert_eq(sqlite3_step(s), SQLITE_ROW, "%s", sql);
-	v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
-}
-
-/* The first column of the first row, as text (static buffer). */
-static const char *raw_text(const char *sql)
-{
-	static char buf[256];
-	sqlite3 *db = raw_open();
-	sqlite3_stmt *s = NULL;
-	const unsigned char *t;
-
-	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK,
-		     "%s: %s", sql, sqlite3_errmsg(db));
-	cr_assert_eq(sqlite3_step(s), SQLITE_ROW, "%s", sql);
-	t = sqlite3_column_text(s, 0);
-	snprintf(buf, sizeof(buf), "%s", t ? (const char *)t : "(null)");
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return buf;
-}
 
 static void patient(const char *ipp, const char *birth, const char *death)
 {

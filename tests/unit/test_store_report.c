@@ -24,57 +24,20 @@
 #include "engine/workflow.h"
 #include "store/store.h"
 #include "store/store_internal.h"
+#include "store_fixture.h"
 
-static char dir[64];
-static char path[128];
-static struct store *st;
-static struct engine_policy pol;
-
-static rd_date D(const char *s)
-{
-	rd_date d = DATE_NONE;
-
-	cr_assert_eq(date_parse(s, strlen(s), &d), 0, "bad literal %s", s);
-	return d;
-}
 
 #define TODAY D("2026-11-21")
 #define NOW 1700000000
 
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/test-store-report-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/retention.db", dir);
-	cr_assert_eq(store_open(path, &st), 0);
-	engine_policy_init(&pol);
+	store_fixture_setup("test-store-report");
 	const struct store_actor a = {"tester", 1000, "archivist"};
 	store_set_actor(st, &a, NOW);
 }
 
-static void teardown(void)
-{
-	struct dirent *e;
-	DIR *d;
-
-	store_close(st);
-	st = NULL;
-	d = opendir(dir);
-	if (d) {
-		while ((e = readdir(d))) {
-			char f[400];
-
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(f, sizeof(f), "%s/%s", dir, e->d_name);
-			unlink(f);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-}
-
-TestSuite(store_report, .init = setup, .fini = teardown);
+TestSuite(store_report, .init = setup, .fini = store_fixture_teardown);
 
 /* ------------------------------------------------------------ helpers */
 
