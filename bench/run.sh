@@ -132,6 +132,19 @@ best2() {
 	rec "$name.runs_ms" "$a,$b"
 }
 
+# settle: let the daemon finish its deferred work (the checkpoint it runs
+# once idle for a second) so that it does not run under the next figure.
+settle() {
+	sleep 1.5
+	for _ in $(seq 1 1200); do
+		ctl --json status >"$W/settle.json" 2>/dev/null &&
+			[ "$(jget "$W/settle.json" 'd["job"]["running"] is None and d["job"]["queued"] == 0')" = True ] &&
+			return 0
+		sleep 0.1
+	done
+	echo "run.sh: the daemon is still busy after 2 minutes" >&2
+}
+
 rows() { echo $(($(wc -l <"$1") - 1)); }
 rate() { [ "$2" -gt 0 ] && echo $(($1 * 1000 / $2)) || echo inf; }
 
@@ -208,11 +221,13 @@ for kind in patients encounters transfusions litigations; do
 	rec "import.$kind.rows_per_s" "$(rate "$n" "$MS")"
 	rec "import.$kind.recomputed" "$(jget "$W/import.$kind.json" 'd["recomputed"]')"
 	rec "import.$kind.server_ms" "$(jget "$W/import.$kind.json" 'd["duration_ms"]')"
+	phase "checkpoint.$kind" settle
 done
 n=$(rows "$DATA/encounters.csv")
 phase import.encounters_again ctl --json import encounters "$DATA/encounters.csv" >"$W/import.again.json"
 rec import.encounters_again.rows_per_s "$(rate "$n" "$MS")"
 rec import.encounters_again.changed "$(jget "$W/import.again.json" 'd["rows_changed"]')"
+settle
 rec wal_bytes_after_imports "$(fsize "$DB-wal")"
 
 echo "== floor (a): sqlite3 .import --csv of the same files, one transaction, no index"
@@ -259,9 +274,11 @@ echo "== full recompute (retentionctl scan --full)"
 phase scan_full_first ctl --json scan --full >"$W/full1.json"
 rec scan_full_first.recomputed "$(jget "$W/full1.json" 'd["recomputed"]')"
 rec scan_full_first.proposed "$(jget "$W/full1.json" 'd["proposed"]')"
+settle
 phase scan_full ctl --json scan --full >"$W/full2.json"
 rec scan_full.recomputed "$(jget "$W/full2.json" 'd["recomputed"]')"
 rec scan_full.server_ms "$(jget "$W/full2.json" 'd["duration_ms"]')"
+settle
 
 echo "== floors (b), (c) on the daemon's database (best of two runs)"
 best2 floor_b_groupby sq "$DB" \
@@ -283,6 +300,7 @@ rec import_k.withdrawn "$(jget "$W/importk.json" 'd["withdrawn"]')"
 phase scan_after_import_k ctl --json scan >"$W/scan1.json"
 rec scan_after_import_k.recomputed "$(jget "$W/scan1.json" 'd["recomputed"]')"
 rec scan_after_import_k.proposed "$(jget "$W/scan1.json" 'd["proposed"]')"
+settle
 
 # ------------------------------------------------------------ latency
 

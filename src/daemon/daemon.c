@@ -420,6 +420,12 @@ int daemon_run(struct config *cfg)
 			 d.writer ? store_errmsg(d.writer) : strerror(-rc));
 		goto out;
 	}
+	/* Checkpoints run as jobs of their own, when the queue is idle. */
+	rc = store_defer_checkpoints(d.writer);
+	if (rc < 0) {
+		log_errx("%s: %s", d.cfg.database, store_errmsg(d.writer));
+		goto out;
+	}
 	rc = check_policy(&d);
 	if (rc < 0) {
 		log_errx("%s: %s", d.cfg.database, store_errmsg(d.writer));

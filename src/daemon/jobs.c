@@ -188,6 +188,7 @@ static void close_handles(struct jobs *js)
 	js->handles_closed = true;
 	uv_close((uv_handle_t *)&js->async, NULL);
 	uv_close((uv_handle_t *)&js->timer, NULL);
+	uv_close((uv_handle_t *)&js->idle_timer, NULL);
 }
 
 static void after_cb(uv_work_t *req, int status)
@@ -199,6 +200,12 @@ static void after_cb(uv_work_t *req, int status)
 	if (status == UV_ECANCELED && job->rc == 0)
 		jobs_set_error(job, -ECANCELED, "cancelled: the daemon is stopping");
 	js->running = NULL;
+	if (job->kind == JOB_CHECKPOINT) {
+		js->wal_dirty = false;
+		js->checkpoint_ms = clock_monotonic_ms();
+	} else {
+		js->wal_dirty = true;
+	}
 	if (job->rc < 0)
 		log_event(LOG_WARNING, job->kind == JOB_IMPORT ? "import" : "job", "%s",
 			  job->error);
@@ -233,6 +240,46 @@ static void after_cb(uv_work_t *req, int status)
 		start_next(js);
 }
 
+static struct job *job_new(struct jobs *js, enum job_kind kind,
+			   const struct job_actor *actor,
+			   const struct job_owner *owner);
+
+static void on_idle_timer(uv_timer_t *h)
+{
+	struct jobs *js = h->data;
+
+	if (js->running || js->head || !js->wal_dirty || js->shutting_down)
+		return;
+	struct job *job = job_new(js, JOB_CHECKPOINT, NULL, NULL);
+	if (!job)
+		return; /* the next job's end tries again */
+	js->head = js->tail = job;
+	start_next(js);
+}
+
+/*
+ * The writer defers its checkpoints (store_defer_checkpoints) so that no
+ * job pays for copying the WAL of the jobs before it: the copy runs as a
+ * job of its own once the queue is idle. Under a queue that never empties
+ * it goes first every CHECKPOINT_MAX_MS, so the WAL stays bounded.
+ */
+static void plan_checkpoint(struct jobs *js)
+{
+	if (!js->wal_dirty)
+		return;
+	if (!js->head) {
+		uv_timer_start(&js->idle_timer, on_idle_timer, CHECKPOINT_IDLE_MS, 0);
+		return;
+	}
+	if (clock_monotonic_ms() - js->checkpoint_ms < CHECKPOINT_MAX_MS)
+		return;
+	struct job *job = job_new(js, JOB_CHECKPOINT, NULL, NULL);
+	if (!job)
+		return;
+	job->next = js->head;
+	js->head = job;
+}
+
 static void start_next(struct jobs *js)
 {
 	struct job *job;
@@ -242,8 +289,11 @@ static void start_next(struct jobs *js)
 	/* The hook may queue jobs of its own, and so start one. */
 	if (js->idle_hook)
 		js->idle_hook(js->idle_arg);
+	if (js->running)
+		return;
+	plan_checkpoint(js);
 	job = js->head;
-	if (js->running || !job)
+	if (!job)
 		return;
 	js->head = job->next;
 	if (!js->head)
@@ -322,6 +372,10 @@ int jobs_new(struct daemon *d, struct jobs **out)
 	js->timer.data = js;
 	uv_timer_start(&js->timer, on_timer, PROGRESS_INTERVAL_MS, PROGRESS_INTERVAL_MS);
 	uv_unref((uv_handle_t *)&js->timer);
+	uv_timer_init(d->loop, &js->idle_timer);
+	js->idle_timer.data = js;
+	uv_unref((uv_handle_t *)&js->idle_timer);
+	js->checkpoint_ms = clock_monotonic_ms();
 	*out = js;
 	return 0;
 }
@@ -500,7 +554,8 @@ bool jobs_busy(const struct jobs *js)
 
 json_t *jobs_describe(struct jobs *js)
 {
-	static const char *const kinds[] = {"import", "scan", "recompute", "command"};
+	static const char *const kinds[] = {"import", "scan", "recompute", "command",
+					    "checkpoint"};
 	struct job *job = js->running;
 	size_t queued = 0;
 

@@ -19,8 +19,14 @@
 #define STREAM_HIGH (4u << 20)
 #define STREAM_LOW (1u << 20)
 #define PROGRESS_INTERVAL_MS 250
+/* The WAL is checkpointed once the queue has been idle this long, or
+ * before the next job once this long has passed without a checkpoint. */
+#define CHECKPOINT_IDLE_MS 1000
+#define CHECKPOINT_MAX_MS 60000
+/* Added to the nice value of the thread-pool threads. */
+#define JOB_NICE_DELTA 5
 
-enum job_kind { JOB_IMPORT, JOB_SCAN, JOB_RECOMPUTE, JOB_CALL };
+enum job_kind { JOB_IMPORT, JOB_SCAN, JOB_RECOMPUTE, JOB_CALL, JOB_CHECKPOINT };
 
 enum job_phase { PHASE_QUEUED, PHASE_READING, PHASE_RECOMPUTING, PHASE_PROPOSING };
 
@@ -88,6 +94,9 @@ struct jobs {
 	struct job *head, *tail;
 	uv_async_t async;
 	uv_timer_t timer;
+	uv_timer_t idle_timer;
+	bool wal_dirty; /* a job ran since the last checkpoint */
+	uint64_t checkpoint_ms;
 	bool shutting_down;
 	bool handles_closed;
 	void (*idle_hook)(void *arg);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "common/proto.h"
@@ -322,11 +323,45 @@ static void scan_work(struct job *job)
 	}
 }
 
+static void checkpoint_work(struct job *job)
+{
+	struct store *st = job->js->d->writer;
+	int frames = 0, copied = 0;
+
+	if (store_checkpoint(st, &frames, &copied) < 0)
+		jobs_set_error(job, -EIO, "checkpoint failed: %s", store_errmsg(st));
+	else if (frames > 0)
+		log_debug("checkpoint: %d of %d WAL frames in the database, %llu ms", copied,
+			  frames, (unsigned long long)(clock_monotonic_ms() - job->start_ms));
+}
+
+/*
+ * The pool's threads run below the loop thread, so that on two cores a
+ * long job does not delay the answers to explain and status. Relative to
+ * the daemon's own nice value; once per thread, as it cannot be undone
+ * without privilege (and need not be: the pool only runs background work).
+ */
+static void lower_priority(void)
+{
+	static _Thread_local bool lowered;
+
+	if (lowered)
+		return;
+	lowered = true;
+	pid_t tid = gettid();
+	errno = 0;
+	int nice = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (errno == 0 && setpriority(PRIO_PROCESS, (id_t)tid, nice + JOB_NICE_DELTA) < 0)
+		log_debug("cannot lower the job thread's priority: %s", strerror(errno));
+}
+
 void jobs_work(uv_work_t *req)
 {
 	struct job *job = req->data;
 	struct daemon *d = job->js->d;
 	struct store_actor a = {"retentiond", (int64_t)geteuid(), "system"};
+
+	lower_priority();
 
 	if (job->has_actor) {
 		a.user = job->actor.user;
@@ -344,6 +379,8 @@ void jobs_work(uv_work_t *req)
 			settle_spool_file(job);
 	} else if (job->kind == JOB_CALL)
 		job->call_reply = job->fn(d, d->writer, job->arg);
+	else if (job->kind == JOB_CHECKPOINT)
+		checkpoint_work(job);
 	else
 		scan_work(job);
 }

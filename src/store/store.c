@@ -17,6 +17,9 @@
 #define BUSY_TIMEOUT_MS 5000
 /* Imports and scans walk indexes far larger than SQLite's 2 MiB default. */
 #define CACHE_SIZE_PRAGMA "PRAGMA cache_size = -65536" /* KiB */
+#define WAL_SIZE_LIMIT 67108864 /* bytes */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 int store_errno(int rc)
 {
@@ -207,6 +210,12 @@ int store_open(const char *path, struct store **out)
 	r = pragma(st, CACHE_SIZE_PRAGMA, NULL, 0);
 	if (r < 0)
 		goto fail;
+	/* An import is one transaction, so the WAL grows to its size (3.7 GB
+	 * for 50M encounters); without a limit it keeps that size for ever
+	 * once checkpointed. */
+	r = pragma(st, "PRAGMA journal_size_limit = " STR(WAL_SIZE_LIMIT), NULL, 0);
+	if (r < 0)
+		goto fail;
 	r = store_schema_migrate(st);
 	if (r < 0)
 		goto fail;
@@ -319,6 +328,22 @@ int store_rollback(struct store *st)
 	if (sqlite3_get_autocommit(st->db))
 		return 0;
 	return store_exec_stmt(st, STMT_ROLLBACK, "ROLLBACK");
+}
+
+int store_defer_checkpoints(struct store *st)
+{
+	return pragma(st, "PRAGMA wal_autocheckpoint = 0", NULL, 0);
+}
+
+int store_checkpoint(struct store *st, int *wal_frames, int *copied)
+{
+	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+					   wal_frames, copied);
+
+	/* SQLITE_BUSY: another connection is checkpointing; nothing lost. */
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		return store_fail(st, rc);
+	return 0;
 }
 
 int store_meta_get(struct store *st, const char *key, char **out)

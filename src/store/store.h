@@ -50,6 +50,18 @@ int store_commit(struct store *st);
 int store_rollback(struct store *st);
 
 /*
+ * Checkpoints. By default SQLite copies the WAL back into the database in
+ * the commit that takes it past 1000 pages, inside whatever job commits.
+ * store_defer_checkpoints() turns that off for this connection, whose
+ * owner then calls store_checkpoint() (PASSIVE: it never waits for
+ * readers, and copies what no reader still needs) when it is idle.
+ * wal_frames and copied (may be NULL) receive the WAL's frames and those
+ * now in the database.
+ */
+int store_defer_checkpoints(struct store *st);
+int store_checkpoint(struct store *st, int *wal_frames, int *copied);
+
+/*
  * Who acts, for the audit journal: every mutation made through this
  * connection until the next call is recorded in the name of this actor,
  * at unix time now (copied). Without one (or after a call with a NULL),

@@ -160,12 +160,14 @@ ctl() {
 }
 
 # start_daemon [CONF]: start retentiond in the background (pid in DPID,
-# its standard error in DLOG) and wait up to 10 s until status answers.
+# its standard error in DLOG; options in DAEMON_ARGS, e.g. --debug) and
+# wait up to 10 s until status answers.
 start_daemon() {
 	local conf=${1:-$CONF}
 	DAEMON_N=$((DAEMON_N + 1))
 	DLOG="$SCRATCH/daemon.$DAEMON_N.log"
-	RETENTIOND_TODAY=$TODAY "$RETENTIOND" --config "$conf" >"$DLOG" 2>&1 &
+	# shellcheck disable=SC2086 # DAEMON_ARGS is a list of options
+	RETENTIOND_TODAY=$TODAY "$RETENTIOND" --config "$conf" ${DAEMON_ARGS:-} >"$DLOG" 2>&1 &
 	DPID=$!
 	DAEMON_PIDS="$DAEMON_PIDS $DPID"
 	for _ in $(seq 1 100); do
