@@ -17,9 +17,10 @@
 # Environment: BENCH_TMPDIR (where the scratch directory is made, default
 # $TMPDIR or /tmp; needs about 1.2 GB per million dossiers), BENCH_SEED
 # (gendemo's seed, 42), BENCH_CALLS (latency calls per series, 200),
-# BENCH_KEEP=1 (keep the scratch directory), BENCH_OUT (also write the
-# results, one "key<TAB>value" a line, to this file), SQLITE3 (the sqlite3
-# shell, >= 3.38 for unixepoch()), PYTHON (python3).
+# BENCH_KEEP=1 (keep the scratch directory), BENCH_DATA (a directory where
+# `gendemo DIR N SEED 2026-11-21` already wrote the population), BENCH_OUT
+# (also write the results, one "key<TAB>value" a line, to this file),
+# SQLITE3 (the sqlite3 shell, >= 3.38 for unixepoch()), PYTHON (python3).
 #
 # Nothing is built, nothing outside the scratch directory is written, and
 # the only process ever signalled is the daemon this script started.
@@ -27,7 +28,7 @@ set -euo pipefail
 export LC_ALL=C
 
 usage() {
-	sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,23p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 [ $# -ge 2 ] && [ $# -le 3 ] || usage
@@ -164,8 +165,16 @@ rate() { [ "$2" -gt 0 ] && echo $(($1 * 1000 / $2)) || echo inf; }
 
 echo "== population"
 t0=$(now_ns)
-"$GENDEMO" "$DATA" "$N" "$SEED" "$TODAY"
-rec gendemo.ms "$(ms_since "$t0")"
+if [ -n "${BENCH_DATA:-}" ]; then
+	# A population generated beforehand: gendemo is deterministic, so the
+	# same N and seed give the same files.
+	for kind in patients encounters transfusions litigations; do
+		ln -s "$(cd "$BENCH_DATA" && pwd)/$kind.csv" "$DATA/$kind.csv"
+	done
+else
+	"$GENDEMO" "$DATA" "$N" "$SEED" "$TODAY"
+	rec gendemo.ms "$(ms_since "$t0")"
+fi
 for kind in patients encounters transfusions litigations; do
 	rec "rows.$kind" "$(rows "$DATA/$kind.csv")"
 done
