@@ -63,6 +63,21 @@ bool handlers_arg_string(json_t *req, const char *key, size_t max,
 	return true;
 }
 
+bool handlers_arg_bool(json_t *req, const char *key, bool *out, json_t **err)
+{
+	json_t *v = json_object_get(req, key);
+
+	*out = false;
+	if (!v || json_is_null(v))
+		return true;
+	if (!json_is_boolean(v)) {
+		*err = handlers_error("argument '%s' must be true or false", key);
+		return false;
+	}
+	*out = json_is_true(v);
+	return true;
+}
+
 bool handlers_arg_date(json_t *req, const char *key, rd_date *out, json_t **err)
 {
 	const char *s;
@@ -270,7 +285,10 @@ static json_t *h_forecast(struct daemon *d, struct conn *c, json_t *req)
 	const rd_date today = clock_today();
 
 	(void)c;
-	if (!handlers_arg_date(req, "until", &until, &err) || !arg_limit(req, &limit, &err))
+	bool want_list;
+
+	if (!handlers_arg_date(req, "until", &until, &err) || !arg_limit(req, &limit, &err) ||
+	    !handlers_arg_bool(req, "list", &want_list, &err))
 		return err;
 	if (until == DATE_NONE)
 		return handlers_error("forecast needs a date: --until YYYY-MM-DD");
@@ -282,7 +300,7 @@ static json_t *h_forecast(struct daemon *d, struct conn *c, json_t *req)
 	months.arr = json_array();
 	int rc = store_forecast_months(d->reader, today, until, add_month,
 				       &months);
-	if (rc >= 0 && json_is_true(json_object_get(req, "list"))) {
+	if (rc >= 0 && want_list) {
 		list.arr = json_array();
 		rc = store_forecast_each(d->reader, today, until, limit,
 					 add_due, &list);
@@ -391,10 +409,13 @@ static json_t *h_scan(struct daemon *d, struct conn *c, json_t *req)
 	struct job *job;
 	struct job_owner owner = {c, job_done, job_progress, NULL};
 	struct job_actor actor;
+	json_t *err = NULL;
+	bool full;
 
+	if (!handlers_arg_bool(req, "full", &full, &err))
+		return err;
 	handlers_actor(c, &actor);
-	int rc = jobs_scan(d->jobs, json_is_true(json_object_get(req, "full")), &actor, &owner,
-			   &job);
+	int rc = jobs_scan(d->jobs, full, &actor, &owner, &job);
 
 	if (rc < 0)
 		return handlers_error("cannot start the scan: %s", strerror(-rc));

@@ -35,6 +35,8 @@ json_t *handlers_ok(json_t *result);
 bool handlers_arg_string(json_t *req, const char *key, size_t max,
 			 const char **out, json_t **err);
 bool handlers_arg_date(json_t *req, const char *key, rd_date *out, json_t **err);
+/* An optional boolean argument, false when absent or null. */
+bool handlers_arg_bool(json_t *req, const char *key, bool *out, json_t **err);
 /* The caller as the audit journal names it. */
 void handlers_actor(const struct conn *c, struct job_actor *out);
 /* Queue fn on the writer with c as the owner; NULL or an error reply. */

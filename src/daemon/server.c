@@ -182,7 +182,13 @@ static void handle_request(struct conn *c, const struct proto_frame *f)
 		conn_close(c);
 		return;
 	}
-	c->want_progress = json_is_true(json_object_get(req, "progress"));
+	json_t *progress = json_object_get(req, "progress");
+	if (progress && !json_is_boolean(progress) && !json_is_null(progress)) {
+		conn_send_error(c, "argument 'progress' must be true or false");
+		json_decref(req);
+		return;
+	}
+	c->want_progress = json_is_true(progress);
 	/* Roles as the configuration says now (a reload may have changed
 	 * them), for the uid the kernel gave at accept. */
 	roles_resolve(&d->cfg, c->uid, c->gid, &c->caller);

@@ -348,7 +348,10 @@ static json_t *h_approve(struct daemon *d, struct conn *c, json_t *req)
 
 	if (!a)
 		return err;
-	a->override = json_is_true(json_object_get(req, "override_unfavorable"));
+	if (!handlers_arg_bool(req, "override_unfavorable", &a->override, &err)) {
+		step_args_free(a);
+		return err;
+	}
 	if (a->override && (!a->reason || !*a->reason)) {
 		step_args_free(a);
 		return handlers_error("overriding an unfavourable opinion needs a reason");
