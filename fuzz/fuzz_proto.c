@@ -4,13 +4,17 @@
  * sends, read by the incremental frame reader in pieces of random size as
  * a socket would deliver them, each frame's payload parsed as JSON, and
  * every object that parses encoded again and decoded to an equal object.
+ * The same bytes then go through a pipe to the blocking reader of the CLI
+ * (proto_read_frame), and objects back through proto_write_json.
  * The first byte picks the reading side (low bit) and the piece sizes
  * (the rest: 0 = one piece, n = 1 to 2n bytes).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -49,6 +53,24 @@ static void check_header(const uint8_t *in, enum proto_side side)
 	}
 }
 
+/* What fits in a pipe's buffer can be written before it is read, by one
+ * thread, without blocking (Linux: 64 KiB). */
+#define PIPE_ROOM 60000
+
+/* Write len bytes into a new pipe and close its writing end; the reading
+ * end, or -1 when it does not fit. */
+static int pipe_with(const uint8_t *data, size_t len)
+{
+	int p[2];
+
+	if (len > PIPE_ROOM)
+		return -1;
+	FUZZ_CHECK(pipe2(p, O_CLOEXEC) == 0);
+	FUZZ_CHECK(len == 0 || write(p[1], data, len) == (ssize_t)len);
+	close(p[1]);
+	return p[0];
+}
+
 /* encode(obj) then decode gives obj back, under both kinds of limit. */
 static void round_trip(const json_t *obj, enum proto_type type)
 {
@@ -75,7 +97,47 @@ static void round_trip(const json_t *obj, enum proto_type type)
 	FUZZ_CHECK(again != NULL);
 	FUZZ_CHECK(json_equal(obj, again));
 	json_decref(again);
+
+	/* The same frame written by proto_write_json, read back whole. */
+	if (len <= PIPE_ROOM) {
+		struct proto_reader r;
+		int p[2];
+
+		FUZZ_CHECK(pipe2(p, O_CLOEXEC) == 0);
+		FUZZ_CHECK(proto_write_json(p[1], type, obj) == 0);
+		close(p[1]);
+		proto_reader_init(&r, type == PROTO_REQUEST ? PROTO_SIDE_SERVER
+							    : PROTO_SIDE_CLIENT);
+		FUZZ_CHECK(proto_read_frame(p[0], &r, &frame) == 0);
+		FUZZ_CHECK(frame.type == type && frame.len == n);
+		FUZZ_CHECK(memcmp(frame.payload, buf + PROTO_HEADER_SIZE, n) == 0);
+		FUZZ_CHECK(proto_read_frame(p[0], &r, &frame) == -ECONNRESET);
+		proto_reader_fini(&r);
+		close(p[0]);
+	}
 	free(buf);
+}
+
+/* The CLI's blocking reader over the same bytes, until the end or an
+ * error, as retentionctl reads a reply. */
+static void blocking_read(const uint8_t *data, size_t size, enum proto_side side)
+{
+	struct proto_reader r;
+	struct proto_frame frame;
+	const int fd = pipe_with(data, size);
+	int rc;
+
+	if (fd < 0)
+		return;
+	proto_reader_init(&r, side);
+	while ((rc = proto_read_frame(fd, &r, &frame)) == 0) {
+		FUZZ_CHECK(frame.len <= limit(frame.type));
+		FUZZ_CHECK(frame.payload[frame.len] == '\0');
+	}
+	FUZZ_CHECK(rc == -ECONNRESET || rc == -EPROTO || rc == -EPROTONOSUPPORT ||
+		   rc == -EMSGSIZE);
+	proto_reader_fini(&r);
+	close(fd);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -132,5 +194,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pos += n;
 	}
 	proto_reader_fini(&r);
+	blocking_read(data, size, side);
 	return 0;
 }
