@@ -62,6 +62,12 @@ static void check_ranges(const struct config *c)
 		FUZZ_CHECK(y >= ENGINE_LEGAL_GENERAL_YEARS && y <= ENGINE_MAX_YEARS);
 		FUZZ_CHECK(engine_policy_kind_find(p, p->kinds[i].name) == (int)i);
 	}
+	/* The daemon's buffer holds the whole fingerprint: a cut one would
+	 * miss a change in the last kinds. */
+	char fp[CONFIG_FINGERPRINT_SIZE], whole[4 * CONFIG_FINGERPRINT_SIZE];
+	config_policy_fingerprint(c, fp, sizeof(fp));
+	config_policy_fingerprint(c, whole, sizeof(whole));
+	FUZZ_CHECK(strcmp(fp, whole) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -901,6 +901,9 @@ void config_fini(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
+/* CONFIG_FINGERPRINT_SIZE counts 3 digits a duration. */
+_Static_assert(ENGINE_MAX_YEARS <= 999, "CONFIG_FINGERPRINT_SIZE is too small");
+
 void config_policy_fingerprint(const struct config *cfg, char *out,
 			       size_t outlen)
 {

@@ -90,7 +90,14 @@ void config_fini(struct config *cfg);
 const char *config_role_name(enum config_role r);
 
 /* A stable digest of what changes computed results (the policy), so the
- * daemon knows when every dossier must be recomputed. */
+ * daemon knows when every dossier must be recomputed. A buffer of
+ * CONFIG_FINGERPRINT_SIZE holds that of any policy whole: "g m d t" then
+ * " NAME:YEARS[s]" per kind, years at most 3 digits (ENGINE_MAX_YEARS). A
+ * shorter one cuts it, and a policy change in the kinds cut off would go
+ * unseen (no recompute). */
+#define CONFIG_FINGERPRINT_SIZE                                             \
+	(sizeof("g200 m200 d200 t200") +                                    \
+	 ENGINE_MAX_KINDS * (sizeof(" :200s") - 1 + ENGINE_KIND_NAME_MAX - 1))
 void config_policy_fingerprint(const struct config *cfg, char *out,
 			       size_t outlen);
 

@@ -109,7 +109,7 @@ static void load_last_scan(struct daemon *d)
 /* A new policy changes results: every dossier is recomputed. */
 static int check_policy(struct daemon *d)
 {
-	char fp[1024];
+	char fp[CONFIG_FINGERPRINT_SIZE];
 	char *old = NULL;
 	int rc;
 
@@ -258,7 +258,7 @@ static void load_schedule(struct daemon *d)
 /* Runs on the writer thread: a new policy makes every date stale. */
 static json_t *run_policy_change(struct daemon *d, struct store *st, void *arg)
 {
-	char fp[1024];
+	char fp[CONFIG_FINGERPRINT_SIZE];
 	int rc;
 
 	(void)arg;
@@ -291,7 +291,7 @@ static void apply_pending(void *arg)
 {
 	struct daemon *d = arg;
 	struct config *n = d->pending;
-	char fp_old[1024], fp_new[1024];
+	char fp_old[CONFIG_FINGERPRINT_SIZE], fp_new[CONFIG_FINGERPRINT_SIZE];
 
 	if (!n || d->stopping)
 		return;

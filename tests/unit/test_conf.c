@@ -476,6 +476,31 @@ Test(conf, fingerprint_follows_the_policy)
 	config_fini(&other);
 }
 
+/* Found by fuzz/fuzz_conf (corpus/conf/kinds-many-long.conf): with many
+ * kinds of long names the daemon's 1024-byte buffer cut the fingerprint,
+ * so a longer duration for one of the last kinds recomputed nothing. */
+Test(conf, fingerprint_sees_the_last_kind)
+{
+	char kinds[2][4096], a[CONFIG_FINGERPRINT_SIZE], b[CONFIG_FINGERPRINT_SIZE];
+
+	for (int v = 0; v < 2; v++) {
+		size_t n = (size_t)snprintf(kinds[v], sizeof(kinds[v]), "[kinds]\n");
+		for (int k = 3; k < ENGINE_MAX_KINDS; k++)
+			n += (size_t)snprintf(kinds[v] + n, sizeof(kinds[v]) - n,
+					      "k%02d_abcdefghijklmnopqrstuvwxyz = %d stay\n", k,
+					      k == ENGINE_MAX_KINDS - 1 && v ? 199 : ENGINE_MAX_YEARS);
+	}
+	load_ok(kinds[0]);
+	cr_assert_eq(cfg.policy.n_kinds, ENGINE_MAX_KINDS);
+	config_policy_fingerprint(&cfg, a, sizeof(a));
+	cr_assert_lt(strlen(a), sizeof(a) - 1, "the fingerprint fills its buffer");
+	config_fini(&cfg);
+	cr_assert_eq(config_init_defaults(&cfg), 0);
+	load_ok(kinds[1]);
+	config_policy_fingerprint(&cfg, b, sizeof(b));
+	cr_assert_str_neq(a, b, "the last kind's duration is in the fingerprint");
+}
+
 Test(conf, fingerprint_is_stable)
 {
 	char a[2048], b[2048];
