@@ -111,7 +111,12 @@ int store_savepoint(struct store *st)
 
 int store_release(struct store *st)
 {
-	return store_exec_stmt(st, STMT_RELEASE, "RELEASE store_read");
+	int r = store_exec_stmt(st, STMT_RELEASE, "RELEASE store_read");
+
+	/* A savepoint opened outside a transaction was one, now over. */
+	if (sqlite3_get_autocommit(st->db))
+		store_upsert_forget(st);
+	return r;
 }
 
 void store_savepoint_abort(struct store *st)
@@ -120,6 +125,8 @@ void store_savepoint_abort(struct store *st)
 	char keep[sizeof(st->errmsg)];
 
 	memcpy(keep, st->errmsg, sizeof(keep));
+	/* What the savepoint created is undone: forget its ids. */
+	store_upsert_forget(st);
 	store_exec_stmt(st, STMT_ROLLBACK_TO, "ROLLBACK TO store_read");
 	store_release(st);
 	memcpy(st->errmsg, keep, sizeof(keep));
@@ -268,6 +275,7 @@ void store_close(struct store *st)
 	free(st->kind_map);
 	free(st->batch_visa);
 	free(st->batch_certificate);
+	store_import_reset(st);
 	free(st);
 }
 
@@ -278,9 +286,17 @@ const char *store_errmsg(const struct store *st)
 	return st->errmsg[0] ? st->errmsg : "no error";
 }
 
-int store_begin(struct store *st)
+/* Lookups cached by upserts hold within one transaction only. */
+static void forget_transaction(struct store *st)
 {
 	memset(st->fact_delta, 0, sizeof(st->fact_delta));
+	store_upsert_forget(st);
+	store_import_reset(st);
+}
+
+int store_begin(struct store *st)
+{
+	forget_transaction(st);
 	return store_exec_stmt(st, STMT_BEGIN, "BEGIN IMMEDIATE");
 }
 
@@ -318,9 +334,16 @@ static int flush_fact_totals(struct store *st)
 
 int store_commit(struct store *st)
 {
-	int r = flush_fact_totals(st);
+	/* Never commit a bulk table without its indexes. */
+	int r = store_import_end(st);
 
-	return r < 0 ? r : store_exec_stmt(st, STMT_COMMIT, "COMMIT");
+	if (r == 0)
+		r = flush_fact_totals(st);
+	if (r == 0)
+		r = store_exec_stmt(st, STMT_COMMIT, "COMMIT");
+	if (r == 0)
+		forget_transaction(st);
+	return r;
 }
 
 void store_count_facts(struct store *st, int fact, int64_t delta)
@@ -330,7 +353,9 @@ void store_count_facts(struct store *st, int fact, int64_t delta)
 
 int store_rollback(struct store *st)
 {
-	memset(st->fact_delta, 0, sizeof(st->fact_delta));
+	/* The rollback undoes the kinds and patients created, and a bulk
+	 * session's dropped indexes come back with it. */
+	forget_transaction(st);
 	/* SQLite may already have rolled back (a full disk, an I/O error). */
 	if (sqlite3_get_autocommit(st->db))
 		return 0;
