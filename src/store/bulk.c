@@ -162,12 +162,31 @@ int store_import_begin(struct store *st, enum store_import_kind kind)
 	if (!tables[kind].table)
 		return 0;
 	r = table_empty(st, tables[kind].probe);
-	if (r == 1)
-		r = go_bulk(st, tables[kind].table);
+	if (r < 0)
+		return r;
+	st->imp.eligible = r == 1;
+	return st->bulk_after == 0 ? store_import_row(st) : 0;
+}
+
+/*
+ * Turning bulk midway is as exact as from the start: the rows written so
+ * far marked their dossiers one by one, and the set-based mark at the end
+ * covers them again. A previous owner needs no mark after the turn, since
+ * the table was empty when the session began: a row can only move from an
+ * owner this session gave it, whose facts end as they started.
+ */
+int store_import_turn(struct store *st)
+{
+	int r;
+
+	if (st->imp.bulk || ++st->imp.rows < st->bulk_after)
+		return 0;
+	st->imp.eligible = false;
+	r = go_bulk(st, tables[st->imp.kind].table);
 	if (r < 0)
 		return r; /* the caller rolls back, which resets the session */
 	if (r == 0) {
-		/* Too many indexes: none was dropped, go row by row. */
+		/* Too many indexes: none was dropped, stay row by row. */
 		for (size_t i = 0; i < st->imp.n_index; i++)
 			sqlite3_free(st->imp.index_sql[i]);
 		st->imp.n_index = 0;

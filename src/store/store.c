@@ -125,8 +125,10 @@ void store_savepoint_abort(struct store *st)
 	char keep[sizeof(st->errmsg)];
 
 	memcpy(keep, st->errmsg, sizeof(keep));
-	/* What the savepoint created is undone: forget its ids. */
+	/* What the savepoint created is undone: forget its ids, and the
+	 * dirty mark an import session believes made. */
 	store_upsert_forget(st);
+	st->imp.marked_pid = 0;
 	store_exec_stmt(st, STMT_ROLLBACK_TO, "ROLLBACK TO store_read");
 	store_release(st);
 	memcpy(st->errmsg, keep, sizeof(keep));
@@ -179,6 +181,7 @@ static int open_db(const char *path, int flags, struct store **out)
 	if (!st)
 		return -ENOMEM;
 	store_upsert_forget(st);
+	st->bulk_after = STORE_BULK_AFTER;
 	rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		int sys = st->db ? sqlite3_system_errno(st->db) : 0;

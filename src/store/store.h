@@ -95,9 +95,9 @@ int store_upsert_litigation(struct store *st, const char *id,
  * dirty once per run of rows of one patient, not once per row.
  *
  * When a fact table is empty at store_import_begin (an establishment's
- * first load), the session is bulk: the table's secondary indexes are
- * dropped, to be built once, sorted, by store_import_end, which then marks
- * every dossier having rows set-based. Everything stays in the caller's
+ * first load), the session turns bulk once it has written 50,000 rows: the
+ * table's secondary indexes are dropped, to be built once, sorted, by
+ * store_import_end, which then marks every dossier having rows set-based. Everything stays in the caller's
  * transaction, so a rollback restores the indexes too. Outside a
  * transaction, store_import_begin does nothing (each row marks its
  * dossier). store_commit, and the next store_import_begin, end a

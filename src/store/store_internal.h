@@ -245,9 +245,17 @@ struct store_upsert_cache {
 
 /* bulk.c: an import session of one table (store_import_begin). */
 #define STORE_BULK_MAX_INDEXES 4
+/*
+ * Rows of a session before it turns bulk. Dropping and building an index
+ * changes the schema, which costs every cached statement a new prepare
+ * (tens of ms): worth it for a large first load only.
+ */
+#define STORE_BULK_AFTER 50000
 struct store_import {
 	bool active;
 	int kind;          /* enum store_import_kind */
+	bool eligible;     /* the table was empty at the start: may turn bulk */
+	uint64_t rows;     /* rows upserted in the session */
 	bool bulk;         /* indexes dropped, dirty marks set-based at the end */
 	int64_t marked_pid; /* the dossier this session marked last, or 0 */
 	char *index_sql[STORE_BULK_MAX_INDEXES]; /* to rebuild (sqlite3_free) */
@@ -281,6 +289,7 @@ struct store {
 
 	struct store_upsert_cache uc;
 	struct store_import imp;
+	uint64_t bulk_after; /* STORE_BULK_AFTER; tests lower it */
 };
 
 /*
@@ -297,6 +306,19 @@ void store_upsert_forget(struct store *st);
  * this same dossier last, and left to store_import_end in bulk mode.
  */
 int store_mark_dirty(struct store *st, int64_t pid);
+
+/*
+ * bulk.c: count a row of the session, turning it bulk at st->bulk_after
+ * rows when the table was empty at its start. Called by the upserts
+ * before they write; cheap unless it turns.
+ */
+int store_import_turn(struct store *st);
+static inline int store_import_row(struct store *st)
+{
+	if (!st->imp.eligible)
+		return 0;
+	return store_import_turn(st);
+}
 
 /* bulk.c: drop the session without rebuilding anything (at a rollback,
  * which undid it; or after its end): active = false. */

@@ -463,6 +463,9 @@ int store_upsert_encounter(struct store *st, const char *id, const char *ipp,
 	r = kind_id(st, kind, &row.kid);
 	if (r < 0)
 		return r;
+	r = store_import_row(st);
+	if (r < 0)
+		return r;
 	if (st->imp.active && st->imp.bulk)
 		return encounter_upsert(st, id, row.pid, row.kid, start, end);
 	found = encounter_read(st, id, &old);
@@ -518,6 +521,9 @@ int store_upsert_transfusion(struct store *st, const char *id,
 	r = patient_id(st, ipp, &pid);
 	if (r < 0)
 		return r;
+	r = store_import_row(st);
+	if (r < 0)
+		return r;
 	had = fact_owner(st, STMT_TRANSFUSION_OWNER,
 			 "SELECT patient_id FROM transfusions"
 			 " WHERE transfusion_id = ?1",
@@ -562,6 +568,9 @@ int store_upsert_litigation(struct store *st, const char *id,
 	if (blank(id) || blank(ipp) || opened == DATE_NONE)
 		return -EINVAL;
 	r = patient_id(st, ipp, &pid);
+	if (r < 0)
+		return r;
+	r = store_import_row(st);
 	if (r < 0)
 		return r;
 	had = fact_owner(st, STMT_LITIGATION_OWNER,

@@ -20,6 +20,7 @@
 #include "daemon/csvimport.h"
 #include "engine/engine.h"
 #include "store/store.h"
+#include "store/store_internal.h" /* bulk_after */
 
 static char dir[64];
 static char path[128];
@@ -442,10 +443,12 @@ Test(csv, failed_bulk_import_rolled_back_leaves_nothing)
 
 	cr_assert_eq(store_begin(st), 0);
 	in_tx = true;
+	st->bulk_after = 1;
 	snprintf(bad, sizeof(bad), "%sE3,P1,stay,2000-13-01,\n", good);
 	import_bad(CSV_ENCOUNTERS, bad, &r);
 	cr_assert_eq(r.rows, 3);
 	cr_assert_eq(r.n_errors, 1);
+	cr_assert(store_import_is_bulk(st), "the session left open is bulk");
 	cr_assert_eq(store_rollback(st), 0);
 	in_tx = false;
 	cr_assert_eq(counts().encounters, 0);

@@ -29,6 +29,7 @@
 static void setup(void)
 {
 	store_fixture_setup("test-store-import");
+	st->bulk_after = 0; /* bulk from the first row of an empty table */
 }
 
 TestSuite(store_import, .init = setup, .fini = store_fixture_teardown);
@@ -396,10 +397,11 @@ Test(store_import, migration_v4_to_v5_keeps_data)
  */
 #define N_PATIENTS 60
 
-static void load_all(bool sessions)
+static void load_all(bool sessions, uint64_t bulk_after)
 {
 	char ipp[16], id[16], other[16];
 
+	st->bulk_after = bulk_after;
 	begin();
 	if (sessions)
 		cr_assert_eq(store_import_begin(st, STORE_IMPORT_PATIENTS), 0);
@@ -422,10 +424,7 @@ static void load_all(bool sessions)
 	begin();
 	if (sessions) {
 		cr_assert_eq(store_import_begin(st, STORE_IMPORT_ENCOUNTERS), 0);
-		cr_assert(store_import_is_bulk(st));
-		cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema"
-				     " WHERE name = 'encounters_by_patient'"),
-			     1, "the drop is not committed");
+		cr_assert_eq(store_import_is_bulk(st), bulk_after == 0);
 	}
 	for (int i = 0; i < N_PATIENTS * 5; i++) {
 		int p = i % 9 == 0 ? (i * 7) % N_PATIENTS : i / 5;
@@ -441,6 +440,12 @@ static void load_all(bool sessions)
 						     i % 13 == 0 ? DATE_NONE : start + i % 20),
 			      0, "%s", store_errmsg(st));
 	}
+	if (sessions) {
+		cr_assert_eq(store_import_is_bulk(st), bulk_after < 200);
+		cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema"
+				     " WHERE name = 'encounters_by_patient'"),
+			     1, "the drop is not committed");
+	}
 	/* Repeated ids: changed values, a move, and a move back. */
 	cr_assert_eq(enc("E0005", "P001", "stay", "2019-01-01", "2019-01-02"), 1);
 	cr_assert_eq(enc("E0006", "P030", "stay", "2001-01-01", NULL), 1);
@@ -450,7 +455,7 @@ static void load_all(bool sessions)
 	if (sessions) {
 		cr_assert_eq(store_import_end(st), 0);
 		cr_assert_eq(store_import_begin(st, STORE_IMPORT_TRANSFUSIONS), 0);
-		cr_assert(store_import_is_bulk(st));
+		cr_assert_eq(store_import_is_bulk(st), bulk_after == 0);
 	}
 	for (int i = 0; i < N_PATIENTS; i += 4) {
 		snprintf(ipp, sizeof(ipp), "P%03d", i);
@@ -462,7 +467,7 @@ static void load_all(bool sessions)
 	if (sessions) {
 		cr_assert_eq(store_import_end(st), 0);
 		cr_assert_eq(store_import_begin(st, STORE_IMPORT_LITIGATIONS), 0);
-		cr_assert(store_import_is_bulk(st));
+		cr_assert_eq(store_import_is_bulk(st), bulk_after == 0);
 	}
 	for (int i = 1; i < N_PATIENTS; i += 6) {
 		snprintf(ipp, sizeof(ipp), "P%03d", i);
@@ -525,19 +530,21 @@ static char *dump(const char *db_path)
 	return out;
 }
 
-Test(store_import, bulk_path_gives_the_same_dossiers_as_row_by_row)
+/* Load the population with sessions turning bulk after bulk_after rows,
+ * and without sessions into another database: the same everything. */
+static void same_as_row_by_row(uint64_t bulk_after)
 {
 	char row_path[sizeof(path)];
 	char *bulk, *rows;
 
-	load_all(true);
+	load_all(true, bulk_after);
 	bulk = dump(path);
 	store_close(st);
 
 	snprintf(row_path, sizeof(row_path), "%s/rows.db", dir);
 	cr_assert_eq(store_open(row_path, &st), 0);
 	snprintf(path, sizeof(path), "%s", row_path); /* raw_* look at it now */
-	load_all(false);
+	load_all(false, bulk_after);
 	rows = dump(row_path);
 
 	cr_assert_gt(strlen(bulk), 1000);
@@ -548,6 +555,23 @@ Test(store_import, bulk_path_gives_the_same_dossiers_as_row_by_row)
 	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema"
 			     " WHERE name = 'encounters_by_patient'"),
 		     1);
+}
+
+Test(store_import, bulk_path_gives_the_same_dossiers_as_row_by_row)
+{
+	same_as_row_by_row(0);
+}
+
+/* Turning bulk in the middle of the encounters (row 100 of some 270),
+ * before the repeated ids move rows again. */
+Test(store_import, turning_bulk_midway_gives_the_same_dossiers)
+{
+	same_as_row_by_row(100);
+}
+
+Test(store_import, a_small_first_load_stays_row_by_row)
+{
+	same_as_row_by_row(1000000);
 }
 
 Test(store_import, a_second_load_is_not_bulk)
