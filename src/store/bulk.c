@@ -134,8 +134,10 @@ static int go_bulk(struct store *st, const char *table)
 
 		r = sql ? exec(st, sql) : -ENOMEM;
 		sqlite3_free(sql);
-		if (r == 0)
+		if (r == 0) {
+			st->imp.n_dropped++;
 			r = 1;
+		}
 	}
 	for (size_t i = 0; i < STORE_BULK_MAX_INDEXES; i++)
 		sqlite3_free(names[i]);
@@ -183,8 +185,12 @@ int store_import_turn(struct store *st)
 		return 0;
 	st->imp.eligible = false;
 	r = go_bulk(st, tables[st->imp.kind].table);
-	if (r < 0)
-		return r; /* the caller rolls back, which resets the session */
+	if (r < 0) {
+		/* The caller rolls back. Should it commit instead, the
+		 * indexes already dropped are built again first. */
+		st->imp.bulk = st->imp.n_dropped > 0;
+		return r;
+	}
 	if (r == 0) {
 		/* Too many indexes: none was dropped, stay row by row. */
 		for (size_t i = 0; i < st->imp.n_index; i++)
@@ -206,7 +212,7 @@ int store_import_end(struct store *st)
 	if (st->imp.bulk) {
 		/* On an error the session stays open: a commit then fails
 		 * too, rather than keep a table without its indexes. */
-		for (size_t i = 0; i < st->imp.n_index; i++) {
+		for (size_t i = 0; i < st->imp.n_dropped; i++) {
 			r = exec(st, st->imp.index_sql[i]);
 			if (r < 0)
 				return r;

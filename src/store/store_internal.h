@@ -260,6 +260,7 @@ struct store_import {
 	int64_t marked_pid; /* the dossier this session marked last, or 0 */
 	char *index_sql[STORE_BULK_MAX_INDEXES]; /* to rebuild (sqlite3_free) */
 	size_t n_index;
+	size_t n_dropped; /* the first n_dropped of index_sql are dropped */
 };
 
 struct store {
