@@ -117,6 +117,7 @@ struct csvimport {
 	struct csvimport_error *errors;
 	size_t max_errors, errors_kept;
 	int fatal; /* 0, -EINVAL or -EIO: stop reading */
+	bool session; /* store_import_begin done, its end not yet */
 };
 
 int csvimport_kind_from_name(const char *name)
@@ -225,6 +226,30 @@ static void append_ignored(struct csvimport *ci, const char *name)
 		 n ? ", " : "", name);
 }
 
+/*
+ * The store's import session (store_import_begin): dossiers marked once
+ * per patient, and the bulk path when the table is empty. It ends in
+ * csvimport_finish when the file is good; otherwise the caller's rollback
+ * drops it.
+ */
+static void begin_session(struct csvimport *ci)
+{
+	static const enum store_import_kind session_kind[] = {
+		[CSV_PATIENTS] = STORE_IMPORT_PATIENTS,
+		[CSV_ENCOUNTERS] = STORE_IMPORT_ENCOUNTERS,
+		[CSV_TRANSFUSIONS] = STORE_IMPORT_TRANSFUSIONS,
+		[CSV_LITIGATIONS] = STORE_IMPORT_LITIGATIONS,
+	};
+
+	if (store_import_begin(ci->st, session_kind[ci->kind]) < 0) {
+		ci->fatal = -EIO;
+		add_error(ci, ci->record_line, "database error: %s",
+			  store_errmsg(ci->st));
+		return;
+	}
+	ci->session = true;
+}
+
 static void take_header(struct csvimport *ci)
 {
 	const struct kind_def *kd = &kinds[ci->kind];
@@ -281,6 +306,7 @@ static void take_header(struct csvimport *ci)
 			  kd->cols[k].name, kd->name, need);
 		return;
 	}
+	begin_session(ci);
 }
 
 /* Value of one of our columns in the current record; NULL when absent or
@@ -654,7 +680,16 @@ int csvimport_finish(struct csvimport *ci)
 		add_error(ci, 0, "empty file: no header line");
 		return -EINVAL;
 	}
-	return ci->n_errors ? -EINVAL : 0;
+	if (ci->n_errors)
+		return -EINVAL;
+	if (ci->session) {
+		ci->session = false;
+		if (store_import_end(ci->st) < 0) {
+			add_error(ci, 0, "database error: %s", store_errmsg(ci->st));
+			return -EIO;
+		}
+	}
+	return 0;
 }
 
 uint64_t csvimport_rows(const struct csvimport *ci)

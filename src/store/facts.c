@@ -177,6 +177,10 @@ int store_litigation_open(struct store *st, const struct engine_policy *p,
 	store_count_facts(st, STORE_FACT_LITIGATIONS, 1);
 	store_stmt_done(s);
 	s = NULL;
+	/* No trigger marks it (schema v5); the recompute below clears it. */
+	r = store_mark_dirty(st, pid);
+	if (r < 0)
+		goto out;
 	store_json_begin(&j);
 	store_json_str(&j, "ipp", ipp);
 	store_json_str(&j, "id", id);
@@ -273,6 +277,9 @@ int store_litigation_close(struct store *st, const struct engine_policy *p,
 	}
 	store_stmt_done(s);
 	s = NULL;
+	r = store_mark_dirty(st, pid);
+	if (r < 0)
+		goto out;
 	store_json_begin(&j);
 	store_json_str(&j, "ipp", ipp);
 	store_json_str(&j, "id", id);

@@ -23,9 +23,10 @@
  * triggers on proposals; with the partial index dossiers_unproposed it finds
  * "eligible and never proposed" without a scan. dossiers_dirty and
  * dossiers_by_status(status, retain_until) serve the nightly scan and the
- * forecast. Triggers on the fact tables mark the dossier dirty, and on an
- * update both the old and the new owner, so any writer of facts (an
- * upsert, a hold, a litigation closed) cannot forget it.
+ * forecast. Up to version 4, triggers on the fact tables marked the dossier
+ * dirty; since version 5 the store does (store_mark_dirty), once per
+ * patient rather than once per row. A hold still marks it by a trigger on
+ * patients.
  *
  * Workflow, the register of eliminations (version 2):
  *   batches(id, created_on, created_at, size, visa_reference, visa_at,
@@ -344,12 +345,30 @@ static const char schema_v4[] =
 	BUMP("'proposals.' || old.state", "-1") BUMP("'proposals.' || new.state", "1")
 	" END;\n";
 
+/*
+ * Version 5: the fact tables lose their dirty-marking triggers, a
+ * sub-program run for every row an import writes. The store marks the
+ * dossiers itself (upsert.c, facts.c; a destruction deletes the dossier
+ * first), once per run of a patient's rows, or set-based after a bulk load
+ * (bulk.c). Marks already made stay: no row changes.
+ */
+#define DROP_FACT_TRIGGERS(table)                                            \
+	"DROP TRIGGER " table "_ai;\n"                                        \
+	"DROP TRIGGER " table "_au;\n"                                        \
+	"DROP TRIGGER " table "_ad;\n"
+
+static const char schema_v5[] =
+	DROP_FACT_TRIGGERS("encounters")
+	DROP_FACT_TRIGGERS("transfusions")
+	DROP_FACT_TRIGGERS("litigations");
+
 /* migrations[i] takes the schema from version i to version i + 1. */
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
 	schema_v4,
+	schema_v5,
 };
 
 const char *store_schema_migration(int v)

@@ -9,6 +9,7 @@
 #include "store/store_internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,7 +114,12 @@ int store_savepoint(struct store *st)
 
 int store_release(struct store *st)
 {
-	return store_exec_stmt(st, STMT_RELEASE, "RELEASE store_read");
+	int r = store_exec_stmt(st, STMT_RELEASE, "RELEASE store_read");
+
+	/* A savepoint opened outside a transaction was one, now over. */
+	if (sqlite3_get_autocommit(st->db))
+		store_upsert_forget(st);
+	return r;
 }
 
 void store_savepoint_abort(struct store *st)
@@ -122,6 +128,10 @@ void store_savepoint_abort(struct store *st)
 	char keep[sizeof(st->errmsg)];
 
 	memcpy(keep, st->errmsg, sizeof(keep));
+	/* What the savepoint created is undone: forget its ids, and the
+	 * dirty mark an import session believes made. */
+	store_upsert_forget(st);
+	st->imp.marked_pid = 0;
 	store_exec_stmt(st, STMT_ROLLBACK_TO, "ROLLBACK TO store_read");
 	store_release(st);
 	memcpy(st->errmsg, keep, sizeof(keep));
@@ -149,16 +159,32 @@ static int pragma(struct store *st, const char *sql, char *out, size_t len)
 	return r;
 }
 
+/*
+ * SQLite's allocation statistics take a global mutex on every malloc and
+ * free (~6% of an import's CPU, doc/performance.md); nothing reads them.
+ * The setting is process-wide and only accepted before SQLite initialises,
+ * so it is made once, before the first connection. A failure (SQLite
+ * already initialised by someone else) only leaves the statistics on.
+ */
+static void sqlite_global_config(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int open_db(const char *path, int flags, struct store **out)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct store *st;
 	int rc, r;
 
 	if (!path || !out)
 		return -EINVAL;
+	pthread_once(&once, sqlite_global_config);
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
+	store_upsert_forget(st);
+	st->bulk_after = STORE_BULK_AFTER;
 	rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		int sys = st->db ? sqlite3_system_errno(st->db) : 0;
@@ -261,6 +287,7 @@ void store_close(struct store *st)
 	free(st->kind_map);
 	free(st->batch_visa);
 	free(st->batch_certificate);
+	store_import_reset(st);
 	free(st);
 }
 
@@ -271,9 +298,17 @@ const char *store_errmsg(const struct store *st)
 	return st->errmsg[0] ? st->errmsg : "no error";
 }
 
-int store_begin(struct store *st)
+/* Lookups cached by upserts hold within one transaction only. */
+static void forget_transaction(struct store *st)
 {
 	memset(st->fact_delta, 0, sizeof(st->fact_delta));
+	store_upsert_forget(st);
+	store_import_reset(st);
+}
+
+int store_begin(struct store *st)
+{
+	forget_transaction(st);
 	return store_exec_stmt(st, STMT_BEGIN, "BEGIN IMMEDIATE");
 }
 
@@ -311,9 +346,16 @@ static int flush_fact_totals(struct store *st)
 
 int store_commit(struct store *st)
 {
-	int r = flush_fact_totals(st);
+	/* Never commit a bulk table without its indexes. */
+	int r = store_import_end(st);
 
-	return r < 0 ? r : store_exec_stmt(st, STMT_COMMIT, "COMMIT");
+	if (r == 0)
+		r = flush_fact_totals(st);
+	if (r == 0)
+		r = store_exec_stmt(st, STMT_COMMIT, "COMMIT");
+	if (r == 0)
+		forget_transaction(st);
+	return r;
 }
 
 void store_count_facts(struct store *st, int fact, int64_t delta)
@@ -323,7 +365,9 @@ void store_count_facts(struct store *st, int fact, int64_t delta)
 
 int store_rollback(struct store *st)
 {
-	memset(st->fact_delta, 0, sizeof(st->fact_delta));
+	/* The rollback undoes the kinds and patients created, and a bulk
+	 * session's dropped indexes come back with it. */
+	forget_transaction(st);
 	/* SQLite may already have rolled back (a full disk, an I/O error). */
 	if (sqlite3_get_autocommit(st->db))
 		return 0;

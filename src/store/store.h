@@ -28,7 +28,7 @@
 #include "engine/workflow.h"
 
 /* Schema version reached by store_open() (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
@@ -99,6 +99,32 @@ int store_upsert_transfusion(struct store *st, const char *id,
 int store_upsert_litigation(struct store *st, const char *id,
 			    const char *ipp, rd_date opened, rd_date closed,
 			    const char *reference);
+
+/*
+ * An import session of one table inside the caller's transaction: between
+ * store_import_begin and store_import_end, only upserts of that kind run
+ * (no recompute, no other writer of dossiers). A dossier is then marked
+ * dirty once per run of rows of one patient, not once per row.
+ *
+ * When a fact table is empty at store_import_begin (an establishment's
+ * first load), the session turns bulk once it has written 50,000 rows: the
+ * table's secondary indexes are dropped, to be built once, sorted, by
+ * store_import_end, which then marks every dossier having rows set-based. Everything stays in the caller's
+ * transaction, so a rollback restores the indexes too. Outside a
+ * transaction, store_import_begin does nothing (each row marks its
+ * dossier). store_commit, and the next store_import_begin, end a
+ * session left open.
+ */
+enum store_import_kind {
+	STORE_IMPORT_PATIENTS,
+	STORE_IMPORT_ENCOUNTERS,
+	STORE_IMPORT_TRANSFUSIONS,
+	STORE_IMPORT_LITIGATIONS,
+};
+int store_import_begin(struct store *st, enum store_import_kind kind);
+int store_import_end(struct store *st);
+/* Whether the open session is bulk (for tests and logs). */
+bool store_import_is_bulk(const struct store *st);
 
 /* ------------------------------------------------------------ compute */
 

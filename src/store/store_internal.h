@@ -109,6 +109,14 @@ enum store_stmt {
 	STMT_OUTBOX_EACH,
 	/* recompute.c: a date moved earlier */
 	STMT_EARLIER_ADD,
+	/* upsert.c: facts written and dossiers marked from C (schema v5) */
+	STMT_MARK_DIRTY,
+	STMT_ENCOUNTER_READ,
+	STMT_ENCOUNTER_INSERT,
+	STMT_ENCOUNTER_UPDATE,
+	STMT_TRANSFUSION_OWNER,
+	STMT_LITIGATION_OWNER,
+	STMT_REGISTER_ANY_DESTROYED,
 	STMT__COUNT
 };
 
@@ -216,6 +224,45 @@ enum store_fact {
 	STORE_N_FACTS,
 };
 
+/*
+ * upsert.c: lookups remembered for the rest of the transaction. Only used
+ * inside one (the write lock keeps other writers out), and forgotten at
+ * its every boundary: a kind or patient created by a transaction that
+ * rolls back is gone, and its id may be given to another row.
+ */
+#define STORE_CACHE_KEY 65 /* bytes of a cached IPP or kind name, NUL too */
+#define STORE_CACHE_KINDS 32
+struct store_upsert_cache {
+	char ipp[STORE_CACHE_KEY]; /* "" when none */
+	int64_t ipp_pid;
+	struct {
+		char name[STORE_CACHE_KEY];
+		int64_t id;
+	} kinds[STORE_CACHE_KINDS];
+	size_t n_kinds;
+	int destroyed_any; /* register holds a destroyed dossier: -1 unknown */
+};
+
+/* bulk.c: an import session of one table (store_import_begin). */
+#define STORE_BULK_MAX_INDEXES 4
+/*
+ * Rows of a session before it turns bulk. Dropping and building an index
+ * changes the schema, which costs every cached statement a new prepare
+ * (tens of ms): worth it for a large first load only.
+ */
+#define STORE_BULK_AFTER 50000
+struct store_import {
+	bool active;
+	int kind;          /* enum store_import_kind */
+	bool eligible;     /* the table was empty at the start: may turn bulk */
+	uint64_t rows;     /* rows upserted in the session */
+	bool bulk;         /* indexes dropped, dirty marks set-based at the end */
+	int64_t marked_pid; /* the dossier this session marked last, or 0 */
+	char *index_sql[STORE_BULK_MAX_INDEXES]; /* to rebuild (sqlite3_free) */
+	size_t n_index;
+	size_t n_dropped; /* the first n_dropped of index_sql are dropped */
+};
+
 struct store {
 	sqlite3 *db;
 	bool readonly;
@@ -240,7 +287,43 @@ struct store {
 	/* Rows added (or removed) to the fact tables in the open transaction,
 	 * written to the counts table by store_commit. */
 	int64_t fact_delta[STORE_N_FACTS];
+
+	struct store_upsert_cache uc;
+	struct store_import imp;
+	uint64_t bulk_after; /* STORE_BULK_AFTER; tests lower it */
 };
+
+/*
+ * upsert.c: forget every cached lookup: at each transaction boundary (with
+ * store_import_reset), and after anything that deletes patients or kinds
+ * or undoes their creation.
+ */
+void store_upsert_forget(struct store *st);
+
+/*
+ * upsert.c: mark patient pid's dossier dirty: its facts changed (schema v5
+ * has no trigger on the fact tables; every writer of them calls this).
+ * Within an import session the mark is skipped when the session marked
+ * this same dossier last, and left to store_import_end in bulk mode.
+ */
+int store_mark_dirty(struct store *st, int64_t pid);
+
+/*
+ * bulk.c: count a row of the session, turning it bulk at st->bulk_after
+ * rows when the table was empty at its start. Called by the upserts
+ * before they write; cheap unless it turns.
+ */
+int store_import_turn(struct store *st);
+static inline int store_import_row(struct store *st)
+{
+	if (!st->imp.eligible)
+		return 0;
+	return store_import_turn(st);
+}
+
+/* bulk.c: drop the session without rebuilding anything (at a rollback,
+ * which undid it; or after its end): active = false. */
+void store_import_reset(struct store *st);
 
 /* Rows added to (delta > 0) or removed from a fact table (enum
  * store_fact) in the open transaction. */

@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Upserts of the facts, by their id. Each is one INSERT ... ON CONFLICT DO
- * UPDATE whose update only happens when a value differs, so the number of
- * changed rows says whether anything changed; the triggers of the schema
- * then mark the dossiers concerned dirty (both owners when a row moves to
- * another patient). A patient created under the IPP of a dossier the
- * register records as destroyed starts a new dossier: that is reported
- * (STORE_REBORN) and audited.
+ * Upserts of the facts, by their id. A write only happens when a value
+ * differs, so the result says whether anything changed. Since schema v5
+ * the fact tables have no triggers: the dossiers concerned are marked
+ * dirty here (both owners when a row moves to another patient), once per
+ * run of one patient's rows within an import session, since a file
+ * usually holds a patient's rows together. Patients keep their trigger.
+ * A patient created under the IPP of a dossier the register records as
+ * destroyed starts a new dossier: that is reported (STORE_REBORN) and
+ * audited.
+ *
+ * Within a transaction, the last IPP's patient id and the kinds' ids are
+ * remembered (two statements saved per encounter); see
+ * store_upsert_forget for when they are dropped.
  */
 #include "config.h"
 
@@ -14,10 +20,70 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 static bool blank(const char *s)
 {
 	return !s || !*s;
+}
+
+void store_upsert_forget(struct store *st)
+{
+	st->uc.ipp[0] = '\0';
+	st->uc.n_kinds = 0;
+	st->uc.destroyed_any = -1;
+}
+
+/* Caches hold only within a transaction: outside one, each statement is
+ * its own, and another connection may write in between. */
+static bool cache_usable(const struct store *st)
+{
+	return !sqlite3_get_autocommit(st->db);
+}
+
+static bool cache_key_fits(const char *key)
+{
+	return strlen(key) < STORE_CACHE_KEY;
+}
+
+int store_mark_dirty(struct store *st, int64_t pid)
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	if (st->imp.active) {
+		if (st->imp.bulk || st->imp.marked_pid == pid)
+			return 0;
+	}
+	r = store_stmt(st, STMT_MARK_DIRTY,
+		       "UPDATE dossiers SET dirty = 1"
+		       " WHERE patient_id = ?1 AND dirty = 0",
+		       &s);
+	if (r < 0)
+		return r;
+	if (sqlite3_bind_int64(s, 1, pid) != SQLITE_OK) {
+		r = store_fail_bind(st);
+		goto out;
+	}
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		r = store_fail(st, rc);
+	else if (st->imp.active)
+		st->imp.marked_pid = pid;
+out:
+	store_stmt_done(s);
+	return r;
+}
+
+/* Mark the owner of a changed row, and its previous owner when it moved. */
+static int mark_owners(struct store *st, int64_t pid, bool had_owner,
+		       int64_t old_pid)
+{
+	int r = 0;
+
+	if (had_owner && old_pid != pid)
+		r = store_mark_dirty(st, old_pid);
+	return r < 0 ? r : store_mark_dirty(st, pid);
 }
 
 /* patients.id of ipp, or -ENOENT. */
@@ -25,6 +91,11 @@ static int patient_id(struct store *st, const char *ipp, int64_t *out)
 {
 	sqlite3_stmt *s = NULL;
 	int r, rc;
+
+	if (cache_usable(st) && strcmp(st->uc.ipp, ipp) == 0 && st->uc.ipp[0]) {
+		*out = st->uc.ipp_pid;
+		return 0;
+	}
 
 	r = store_stmt(st, STMT_PATIENT_ID,
 		       "SELECT id FROM patients WHERE ipp = ?1", &s);
@@ -35,9 +106,13 @@ static int patient_id(struct store *st, const char *ipp, int64_t *out)
 		goto out;
 	}
 	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		*out = sqlite3_column_int64(s, 0);
-	else if (rc == SQLITE_DONE)
+		if (cache_usable(st) && cache_key_fits(ipp)) {
+			snprintf(st->uc.ipp, sizeof(st->uc.ipp), "%s", ipp);
+			st->uc.ipp_pid = *out;
+		}
+	} else if (rc == SQLITE_DONE)
 		r = store_error(st, -ENOENT, "unknown patient");
 	else
 		r = store_fail(st, rc);
@@ -46,11 +121,32 @@ out:
 	return r;
 }
 
+/* Remember a kind's id; a full cache just stops growing (kinds are few). */
+static void kind_remember(struct store *st, const char *name, int64_t id)
+{
+	struct store_upsert_cache *c = &st->uc;
+
+	if (!cache_usable(st) || !cache_key_fits(name) ||
+	    c->n_kinds >= STORE_CACHE_KINDS)
+		return;
+	snprintf(c->kinds[c->n_kinds].name, sizeof(c->kinds[0].name), "%s", name);
+	c->kinds[c->n_kinds++].id = id;
+}
+
 /* kinds.id of the kind named name, created when new. */
 static int kind_id(struct store *st, const char *name, int64_t *out)
 {
 	sqlite3_stmt *s = NULL;
 	int r, rc;
+
+	if (cache_usable(st)) {
+		for (size_t i = 0; i < st->uc.n_kinds; i++) {
+			if (strcmp(st->uc.kinds[i].name, name) == 0) {
+				*out = st->uc.kinds[i].id;
+				return 0;
+			}
+		}
+	}
 
 	r = store_stmt(st, STMT_KIND_ID, "SELECT id FROM kinds WHERE name = ?1",
 		       &s);
@@ -63,6 +159,7 @@ static int kind_id(struct store *st, const char *name, int64_t *out)
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		*out = sqlite3_column_int64(s, 0);
+		kind_remember(st, name, *out);
 		goto out;
 	}
 	if (rc != SQLITE_DONE) {
@@ -85,6 +182,7 @@ static int kind_id(struct store *st, const char *name, int64_t *out)
 		goto out;
 	}
 	*out = sqlite3_last_insert_rowid(st->db);
+	kind_remember(st, name, *out);
 out:
 	store_stmt_done(s);
 	return r;
@@ -116,12 +214,42 @@ static int fact_upsert_step(struct store *st, sqlite3_stmt *s, int fact)
 	return r;
 }
 
+/* 1 when the register holds any destroyed dossier, else 0; asked once
+ * per transaction, as most registers hold none while imports create
+ * patients by the million. */
+static int destroyed_any(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	if (cache_usable(st) && st->uc.destroyed_any >= 0)
+		return st->uc.destroyed_any;
+	r = store_stmt(st, STMT_REGISTER_ANY_DESTROYED,
+		       "SELECT 1 FROM proposals INDEXED BY proposals_by_state"
+		       " WHERE state = 'destroyed' LIMIT 1",
+		       &s);
+	if (r < 0)
+		return r;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		r = 1;
+	else if (rc != SQLITE_DONE)
+		r = store_fail(st, rc);
+	store_stmt_done(s);
+	if (r >= 0 && cache_usable(st))
+		st->uc.destroyed_any = r;
+	return r;
+}
+
 /* 1 when the register holds a destroyed dossier of ipp, else 0. */
 static int destroyed_before(struct store *st, const char *ipp)
 {
 	sqlite3_stmt *s = NULL;
 	int r, rc;
 
+	r = destroyed_any(st);
+	if (r <= 0)
+		return r;
 	r = store_stmt(st, STMT_REGISTER_DESTROYED,
 		       "SELECT 1 FROM proposals INDEXED BY proposals_by_ipp"
 		       " WHERE ipp = ?1 AND state = 'destroyed' LIMIT 1",
@@ -208,21 +336,14 @@ out:
 	return r;
 }
 
-int store_upsert_encounter(struct store *st, const char *id, const char *ipp,
-			   const char *kind, rd_date start, rd_date end)
+/* The bulk path: nobody's row existed before the session, so no previous
+ * owner can need a mark (store_import_end marks every owner). */
+static int encounter_upsert(struct store *st, const char *id, int64_t pid,
+			    int64_t kid, rd_date start, rd_date end)
 {
 	sqlite3_stmt *s = NULL;
-	int64_t pid = 0, kid = 0;
 	int r;
 
-	if (blank(id) || blank(ipp) || blank(kind) || start == DATE_NONE)
-		return -EINVAL;
-	r = patient_id(st, ipp, &pid);
-	if (r < 0)
-		return r;
-	r = kind_id(st, kind, &kid);
-	if (r < 0)
-		return r;
 	r = store_stmt(st, STMT_ENCOUNTER_UPSERT,
 		       "INSERT INTO encounters(encounter_id, patient_id, kind_id,"
 		       "  start_date, end_date) VALUES (?1, ?2, ?3, ?4, ?5)"
@@ -240,11 +361,149 @@ int store_upsert_encounter(struct store *st, const char *id, const char *ipp,
 		return r;
 	if ((store_bind_text(s, 1, id) | sqlite3_bind_int64(s, 2, pid) |
 	     sqlite3_bind_int64(s, 3, kid) | store_bind_date(s, 4, start) |
-	     store_bind_date(s, 5, end)) != SQLITE_OK) {
+	     store_bind_date(s, 5, end)) != SQLITE_OK)
+		r = store_fail_bind(st);
+	else
+		r = fact_upsert_step(st, s, STORE_FACT_ENCOUNTERS);
+	store_stmt_done(s);
+	return r;
+}
+
+struct encounter_row {
+	int64_t pid, kid;
+	rd_date start, end;
+};
+
+/* The stored row of encounter id: 1 found, 0 none. */
+static int encounter_read(struct store *st, const char *id,
+			  struct encounter_row *out)
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	r = store_stmt(st, STMT_ENCOUNTER_READ,
+		       "SELECT patient_id, kind_id, start_date, end_date"
+		       " FROM encounters WHERE encounter_id = ?1",
+		       &s);
+	if (r < 0)
+		return r;
+	if (store_bind_text(s, 1, id) != SQLITE_OK) {
 		r = store_fail_bind(st);
 		goto out;
 	}
-	r = fact_upsert_step(st, s, STORE_FACT_ENCOUNTERS);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->pid = sqlite3_column_int64(s, 0);
+		out->kid = sqlite3_column_int64(s, 1);
+		out->start = store_column_date(s, 2);
+		out->end = store_column_date(s, 3);
+		r = 1;
+	} else if (rc != SQLITE_DONE) {
+		r = store_fail(st, rc);
+	}
+out:
+	store_stmt_done(s);
+	return r;
+}
+
+/* Write the encounter (inserted when !exists, else updated): 0 or error. */
+static int encounter_write(struct store *st, bool exists, const char *id,
+			   const struct encounter_row *row)
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	if (exists)
+		r = store_stmt(st, STMT_ENCOUNTER_UPDATE,
+			       "UPDATE encounters SET patient_id = ?2,"
+			       "  kind_id = ?3, start_date = ?4, end_date = ?5"
+			       " WHERE encounter_id = ?1",
+			       &s);
+	else
+		r = store_stmt(st, STMT_ENCOUNTER_INSERT,
+			       "INSERT INTO encounters(encounter_id, patient_id,"
+			       "  kind_id, start_date, end_date)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5)",
+			       &s);
+	if (r < 0)
+		return r;
+	if ((store_bind_text(s, 1, id) | sqlite3_bind_int64(s, 2, row->pid) |
+	     sqlite3_bind_int64(s, 3, row->kid) |
+	     store_bind_date(s, 4, row->start) |
+	     store_bind_date(s, 5, row->end)) != SQLITE_OK) {
+		r = store_fail_bind(st);
+		goto out;
+	}
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		r = store_fail(st, rc);
+	else if (!exists)
+		store_count_facts(st, STORE_FACT_ENCOUNTERS, 1);
+out:
+	store_stmt_done(s);
+	return r;
+}
+
+/*
+ * Read, compare in C, then write only what differs: an unchanged row costs
+ * one lookup, and a changed one tells its previous owner, which an upsert
+ * would not (RETURNING gives the new values only).
+ */
+int store_upsert_encounter(struct store *st, const char *id, const char *ipp,
+			   const char *kind, rd_date start, rd_date end)
+{
+	struct encounter_row row = {.start = start, .end = end}, old = {0};
+	int r, found;
+
+	if (blank(id) || blank(ipp) || blank(kind) || start == DATE_NONE)
+		return -EINVAL;
+	r = patient_id(st, ipp, &row.pid);
+	if (r < 0)
+		return r;
+	r = kind_id(st, kind, &row.kid);
+	if (r < 0)
+		return r;
+	r = store_import_row(st);
+	if (r < 0)
+		return r;
+	if (st->imp.active && st->imp.bulk)
+		return encounter_upsert(st, id, row.pid, row.kid, start, end);
+	found = encounter_read(st, id, &old);
+	if (found < 0)
+		return found;
+	if (found && old.pid == row.pid && old.kid == row.kid &&
+	    old.start == row.start && old.end == row.end)
+		return 0;
+	r = encounter_write(st, found, id, &row);
+	if (r < 0)
+		return r;
+	r = mark_owners(st, row.pid, found, old.pid);
+	return r < 0 ? r : 1;
+}
+
+/* The current owner of a transfusion or litigation row: 1 found, 0 none. */
+static int fact_owner(struct store *st, enum store_stmt sid, const char *sql,
+		      const char *id, int64_t *out)
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	if (st->imp.active && st->imp.bulk)
+		return 0; /* nothing existed before the session */
+	r = store_stmt(st, sid, sql, &s);
+	if (r < 0)
+		return r;
+	if (store_bind_text(s, 1, id) != SQLITE_OK) {
+		r = store_fail_bind(st);
+		goto out;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(s, 0);
+		r = 1;
+	} else if (rc != SQLITE_DONE) {
+		r = store_fail(st, rc);
+	}
 out:
 	store_stmt_done(s);
 	return r;
@@ -254,14 +513,23 @@ int store_upsert_transfusion(struct store *st, const char *id,
 			     const char *ipp, rd_date act)
 {
 	sqlite3_stmt *s = NULL;
-	int64_t pid = 0;
-	int r;
+	int64_t pid = 0, old_pid = 0;
+	int r, had;
 
 	if (blank(id) || blank(ipp) || act == DATE_NONE)
 		return -EINVAL;
 	r = patient_id(st, ipp, &pid);
 	if (r < 0)
 		return r;
+	r = store_import_row(st);
+	if (r < 0)
+		return r;
+	had = fact_owner(st, STMT_TRANSFUSION_OWNER,
+			 "SELECT patient_id FROM transfusions"
+			 " WHERE transfusion_id = ?1",
+			 id, &old_pid);
+	if (had < 0)
+		return had;
 	r = store_stmt(st, STMT_TRANSFUSION_UPSERT,
 		       "INSERT INTO transfusions(transfusion_id, patient_id,"
 		       "  act_date) VALUES (?1, ?2, ?3)"
@@ -279,6 +547,11 @@ int store_upsert_transfusion(struct store *st, const char *id,
 		goto out;
 	}
 	r = fact_upsert_step(st, s, STORE_FACT_TRANSFUSIONS);
+	if (r > 0) {
+		int m = mark_owners(st, pid, had == 1, old_pid);
+		if (m < 0)
+			r = m;
+	}
 out:
 	store_stmt_done(s);
 	return r;
@@ -289,14 +562,23 @@ int store_upsert_litigation(struct store *st, const char *id,
 			    const char *reference)
 {
 	sqlite3_stmt *s = NULL;
-	int64_t pid = 0;
-	int r;
+	int64_t pid = 0, old_pid = 0;
+	int r, had;
 
 	if (blank(id) || blank(ipp) || opened == DATE_NONE)
 		return -EINVAL;
 	r = patient_id(st, ipp, &pid);
 	if (r < 0)
 		return r;
+	r = store_import_row(st);
+	if (r < 0)
+		return r;
+	had = fact_owner(st, STMT_LITIGATION_OWNER,
+			 "SELECT patient_id FROM litigations"
+			 " WHERE litigation_id = ?1",
+			 id, &old_pid);
+	if (had < 0)
+		return had;
 	r = store_stmt(st, STMT_LITIGATION_UPSERT,
 		       "INSERT INTO litigations(litigation_id, patient_id,"
 		       "  opened_on, closed_on, reference)"
@@ -321,6 +603,11 @@ int store_upsert_litigation(struct store *st, const char *id,
 		goto out;
 	}
 	r = fact_upsert_step(st, s, STORE_FACT_LITIGATIONS);
+	if (r > 0) {
+		int m = mark_owners(st, pid, had == 1, old_pid);
+		if (m < 0)
+			r = m;
+	}
 out:
 	store_stmt_done(s);
 	return r;

@@ -238,8 +238,8 @@ out:
 
 /*
  * Delete a destroyed dossier's facts and computed row. The computed row
- * goes first: the fact tables' triggers then find no dossier to mark
- * dirty, rather than dirtying a row about to vanish. Deleting the patient
+ * goes first, and nothing marks a dossier about to vanish dirty (schema v5
+ * has no trigger on the facts; up to v4 they found no row to mark). Deleting the patient
  * sets patient_id NULL in its proposals (ON DELETE SET NULL): they stay,
  * with their copied IPP and dates, as the register.
  */
@@ -268,6 +268,8 @@ static int destroy_facts(struct store *st, int64_t pid)
 		if (del[i].fact >= 0)
 			store_count_facts(st, del[i].fact, -(int64_t)sqlite3_changes(st->db));
 	}
+	/* The patient's id is gone: no cached lookup may return it. */
+	store_upsert_forget(st);
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "daemon/csvimport.h"
 #include "engine/engine.h"
 #include "store/store.h"
+#include "store/store_internal.h" /* bulk_after */
 
 static char dir[64];
 static char path[128];
@@ -419,6 +420,53 @@ Test(csv, failed_import_rolled_back_leaves_nothing)
 	cr_assert_eq(store_rollback(st), 0);
 	in_tx = false;
 	cr_assert_eq(counts().patients, 0);
+}
+
+/* A first load of encounters takes the bulk path (its index dropped
+ * inside the transaction): a bad last row must leave nothing either. */
+Test(csv, failed_bulk_import_rolled_back_leaves_nothing)
+{
+	static const char good[] =
+		"encounter_id,ipp,kind,start_date,end_date\n"
+		"E1,P1,stay,2000-01-01,2000-01-05\n"
+		"E2,P2,stay,2010-01-01,\n";
+	char bad[256];
+	struct run r;
+	char *idx;
+
+	import_ok(CSV_PATIENTS, patients, 3);
+	commit();
+	cr_assert_eq(store_begin(st), 0);
+	in_tx = true;
+	cr_assert_eq(store_recompute_dirty(st, &pol, D("2026-11-21"), NULL, NULL, NULL), 0);
+	commit();
+
+	cr_assert_eq(store_begin(st), 0);
+	in_tx = true;
+	st->bulk_after = 1;
+	snprintf(bad, sizeof(bad), "%sE3,P1,stay,2000-13-01,\n", good);
+	import_bad(CSV_ENCOUNTERS, bad, &r);
+	cr_assert_eq(r.rows, 3);
+	cr_assert_eq(r.n_errors, 1);
+	cr_assert(store_import_is_bulk(st), "the session left open is bulk");
+	cr_assert_eq(store_rollback(st), 0);
+	in_tx = false;
+	cr_assert_eq(counts().encounters, 0);
+	cr_assert_eq(counts().dirty, 0);
+	idx = raw_text("SELECT sql FROM sqlite_schema WHERE name = 'encounters_by_patient'");
+	cr_assert_not_null(idx, "the index dropped for the bulk load is back");
+	free(idx);
+
+	/* The same file without its bad row then loads. */
+	cr_assert_eq(store_begin(st), 0);
+	in_tx = true;
+	import_ok(CSV_ENCOUNTERS, good, 2);
+	commit();
+	cr_assert_eq(counts().encounters, 2);
+	cr_assert_eq(counts().dirty, 2);
+	idx = raw_text("SELECT sql FROM sqlite_schema WHERE name = 'encounters_by_patient'");
+	cr_assert_not_null(idx);
+	free(idx);
 }
 
 /* ------------------------------------------------------------ forms */

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Import sessions, and the bulk path of an establishment's first load
+ * (store.h). Fifty million encounters inserted one by one into a table
+ * with its covering index encounters_by_patient pay a B-tree descent in
+ * that index per row, at random places; CREATE INDEX afterwards sorts them
+ * once. A dossier then needs no mark per row either: all those with rows
+ * are marked by one statement.
+ *
+ * The index definitions are read back from sqlite_schema before the drop
+ * and executed again as they were, so this file does not repeat the
+ * schema. Nothing here commits: a rollback of the caller's transaction
+ * restores the indexes with the rows.
+ */
+#include "config.h"
+
+#include "store/store_internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* A fact table's name, whether it is empty, and the bulk marking. */
+static const struct {
+	const char *table;
+	const char *probe;
+	const char *mark;
+} tables[] = {
+	[STORE_IMPORT_PATIENTS] = {NULL, NULL, NULL},
+	[STORE_IMPORT_ENCOUNTERS] =
+		{"encounters", "SELECT 1 FROM encounters LIMIT 1",
+		 "UPDATE dossiers SET dirty = 1 WHERE dirty = 0"
+		 " AND patient_id IN (SELECT patient_id FROM encounters)"},
+	[STORE_IMPORT_TRANSFUSIONS] =
+		{"transfusions", "SELECT 1 FROM transfusions LIMIT 1",
+		 "UPDATE dossiers SET dirty = 1 WHERE dirty = 0"
+		 " AND patient_id IN (SELECT patient_id FROM transfusions)"},
+	[STORE_IMPORT_LITIGATIONS] =
+		{"litigations", "SELECT 1 FROM litigations LIMIT 1",
+		 "UPDATE dossiers SET dirty = 1 WHERE dirty = 0"
+		 " AND patient_id IN (SELECT patient_id FROM litigations)"},
+};
+
+void store_import_reset(struct store *st)
+{
+	for (size_t i = 0; i < st->imp.n_index; i++)
+		sqlite3_free(st->imp.index_sql[i]);
+	memset(&st->imp, 0, sizeof(st->imp));
+}
+
+bool store_import_is_bulk(const struct store *st)
+{
+	return st && st->imp.active && st->imp.bulk;
+}
+
+static int exec(struct store *st, const char *sql)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : store_fail(st, rc);
+}
+
+/* 1 when the table has no row, 0 when it has, or an error. */
+static int table_empty(struct store *st, const char *probe)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, r;
+
+	rc = sqlite3_prepare_v2(st->db, probe, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc);
+	rc = sqlite3_step(s);
+	r = rc == SQLITE_DONE ? 1 : rc == SQLITE_ROW ? 0 : store_fail(st, rc);
+	sqlite3_finalize(s);
+	return r;
+}
+
+/*
+ * Save the definitions of table's own indexes (not the primary key's, whose
+ * sql is NULL: upserts need it) and their names, to drop them once the read
+ * of sqlite_schema is over. 1 saved, 0 too many to bother, or an error.
+ */
+static int save_indexes(struct store *st, const char *table,
+			char *names[STORE_BULK_MAX_INDEXES])
+{
+	sqlite3_stmt *s = NULL;
+	int rc, r = 1;
+
+	rc = sqlite3_prepare_v2(st->db,
+				"SELECT name, sql FROM sqlite_schema"
+				" WHERE type = 'index' AND tbl_name = ?1"
+				" AND sql IS NOT NULL ORDER BY name",
+				-1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc);
+	if (store_bind_text(s, 1, table) != SQLITE_OK) {
+		r = store_fail_bind(st);
+		goto out;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		size_t n = st->imp.n_index;
+
+		if (n == STORE_BULK_MAX_INDEXES) {
+			r = 0;
+			break;
+		}
+		names[n] = sqlite3_mprintf("%s", sqlite3_column_text(s, 0));
+		st->imp.index_sql[n] =
+			sqlite3_mprintf("%s", sqlite3_column_text(s, 1));
+		if (!names[n] || !st->imp.index_sql[n]) {
+			sqlite3_free(names[n]);
+			names[n] = NULL;
+			sqlite3_free(st->imp.index_sql[n]);
+			r = -ENOMEM;
+			break;
+		}
+		st->imp.n_index++;
+	}
+	if (r == 1 && rc != SQLITE_DONE)
+		r = store_fail(st, rc);
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* Drop the table's indexes for the session: 1 bulk, 0 not, or an error. */
+static int go_bulk(struct store *st, const char *table)
+{
+	char *names[STORE_BULK_MAX_INDEXES] = {0};
+	int r = save_indexes(st, table, names);
+
+	for (size_t i = 0; r == 1 && i < st->imp.n_index; i++) {
+		/* An identifier cannot be bound; %w quotes it. */
+		char *sql = sqlite3_mprintf("DROP INDEX \"%w\"", names[i]);
+
+		r = sql ? exec(st, sql) : -ENOMEM;
+		sqlite3_free(sql);
+		if (r == 0) {
+			st->imp.n_dropped++;
+			r = 1;
+		}
+	}
+	for (size_t i = 0; i < STORE_BULK_MAX_INDEXES; i++)
+		sqlite3_free(names[i]);
+	return r;
+}
+
+int store_import_begin(struct store *st, enum store_import_kind kind)
+{
+	int r;
+
+	if (!st || (unsigned)kind > STORE_IMPORT_LITIGATIONS)
+		return -EINVAL;
+	/* A session left open (a file refused, but not rolled back): ended
+	 * properly, so that its table gets its indexes back. */
+	r = store_import_end(st);
+	if (r < 0)
+		return r;
+	/* Outside a transaction nothing keeps a recompute from clearing a
+	 * mark between two rows, and a DROP INDEX would commit at once. */
+	if (sqlite3_get_autocommit(st->db))
+		return 0;
+	st->imp.active = true;
+	st->imp.kind = kind;
+	if (!tables[kind].table)
+		return 0;
+	r = table_empty(st, tables[kind].probe);
+	if (r < 0)
+		return r;
+	st->imp.eligible = r == 1;
+	return st->bulk_after == 0 ? store_import_row(st) : 0;
+}
+
+/*
+ * Turning bulk midway is as exact as from the start: the rows written so
+ * far marked their dossiers one by one, and the set-based mark at the end
+ * covers them again. A previous owner needs no mark after the turn, since
+ * the table was empty when the session began: a row can only move from an
+ * owner this session gave it, whose facts end as they started.
+ */
+int store_import_turn(struct store *st)
+{
+	int r;
+
+	if (st->imp.bulk || ++st->imp.rows < st->bulk_after)
+		return 0;
+	st->imp.eligible = false;
+	r = go_bulk(st, tables[st->imp.kind].table);
+	if (r < 0) {
+		/* The caller rolls back. Should it commit instead, the
+		 * indexes already dropped are built again first. */
+		st->imp.bulk = st->imp.n_dropped > 0;
+		return r;
+	}
+	if (r == 0) {
+		/* Too many indexes: none was dropped, stay row by row. */
+		for (size_t i = 0; i < st->imp.n_index; i++)
+			sqlite3_free(st->imp.index_sql[i]);
+		st->imp.n_index = 0;
+	}
+	st->imp.bulk = r == 1;
+	return 0;
+}
+
+int store_import_end(struct store *st)
+{
+	int r = 0;
+
+	if (!st)
+		return -EINVAL;
+	if (!st->imp.active)
+		return 0;
+	if (st->imp.bulk) {
+		/* On an error the session stays open: a commit then fails
+		 * too, rather than keep a table without its indexes. */
+		for (size_t i = 0; i < st->imp.n_dropped; i++) {
+			r = exec(st, st->imp.index_sql[i]);
+			if (r < 0)
+				return r;
+		}
+		r = exec(st, tables[st->imp.kind].mark);
+		if (r < 0)
+			return r;
+	}
+	store_import_reset(st);
+	return 0;
+}

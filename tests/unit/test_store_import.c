@@ -1,0 +1,648 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Unit tests of the import path of schema v5: dossiers marked dirty by the
+ * store rather than by triggers (both owners of a moved row, nothing for
+ * an unchanged one), the lookups cached within a transaction and forgotten
+ * when it rolls back, the v4 -> v5 migration, and the bulk path of a first
+ * load, which must leave exactly the dossiers the row-by-row path leaves,
+ * and nothing at all when it fails.
+ */
+#include "config.h"
+
+#include <criterion/criterion.h>
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/date.h"
+#include "engine/engine.h"
+#include "store/store.h"
+#include "store/store_internal.h"
+#include "store_fixture.h"
+
+#define TODAY D("2026-11-21")
+
+static void setup(void)
+{
+	store_fixture_setup("test-store-import");
+	st->bulk_after = 0; /* bulk from the first row of an empty table */
+}
+
+TestSuite(store_import, .init = setup, .fini = store_fixture_teardown);
+
+/* ------------------------------------------------------------ helpers */
+
+static void begin(void)
+{
+	cr_assert_eq(store_begin(st), 0, "%s", store_errmsg(st));
+}
+
+static void commit(void)
+{
+	cr_assert_eq(store_commit(st), 0, "%s", store_errmsg(st));
+}
+
+static void patient(const char *ipp, const char *birth)
+{
+	cr_assert_geq(store_upsert_patient(st, ipp, D(birth), DATE_NONE), 0,
+		      "%s: %s", ipp, store_errmsg(st));
+}
+
+static int enc(const char *id, const char *ipp, const char *kind,
+	       const char *start, const char *end)
+{
+	return store_upsert_encounter(st, id, ipp, kind, D(start),
+				      end ? D(end) : DATE_NONE);
+}
+
+static int64_t dirty_of(const char *ipp)
+{
+	char sql[200];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT d.dirty FROM dossiers d JOIN patients p"
+		 " ON p.id = d.patient_id WHERE p.ipp = '%s'",
+		 ipp);
+	return raw_int(sql);
+}
+
+static void recompute_dirty(void)
+{
+	begin();
+	cr_assert_eq(store_recompute_dirty(st, &pol, TODAY, NULL, NULL, NULL), 0,
+		     "%s", store_errmsg(st));
+	commit();
+}
+
+/* Three patients, one encounter, transfusion and litigation for A, all
+ * computed: every dossier clean. */
+static void base(void)
+{
+	begin();
+	patient("A", "1950-01-01");
+	patient("B", "1960-01-01");
+	patient("C", "1970-01-01");
+	cr_assert_eq(enc("E1", "A", "stay", "2000-03-01", "2000-03-15"), 1);
+	cr_assert_eq(enc("E2", "C", "stay", "2001-03-01", "2001-03-15"), 1);
+	cr_assert_eq(store_upsert_transfusion(st, "T1", "A", D("2000-03-02")), 1);
+	cr_assert_eq(store_upsert_litigation(st, "L1", "A", D("2001-01-01"),
+					     D("2002-01-01"), "ref"),
+		     1);
+	commit();
+	recompute_dirty();
+	cr_assert_eq(raw_int("SELECT count(*) FROM dossiers WHERE dirty = 1"), 0);
+	cr_assert_eq(raw_int("SELECT n FROM counts WHERE name = 'dirty'"), 0);
+}
+
+/* ------------------------------------------------------------ marking */
+
+Test(store_import, schema_v5_has_no_fact_triggers)
+{
+	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema WHERE type ="
+			     " 'trigger' AND tbl_name IN ('encounters',"
+			     " 'transfusions', 'litigations')"),
+		     0);
+	/* Patients keep theirs (a hold marks its dossier). */
+	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema WHERE name ="
+			     " 'patients_au'"),
+		     1);
+}
+
+/* Each fact kind, in and out of an import session, in a transaction. */
+static void moved_marks_both(bool session, enum store_import_kind kind)
+{
+	base();
+	begin();
+	if (session)
+		cr_assert_eq(store_import_begin(st, kind), 0);
+	cr_assert_not(store_import_is_bulk(st), "tables are not empty");
+	switch (kind) {
+	case STORE_IMPORT_ENCOUNTERS:
+		cr_assert_eq(enc("E1", "B", "stay", "2000-03-01", "2000-03-15"), 1);
+		break;
+	case STORE_IMPORT_TRANSFUSIONS:
+		cr_assert_eq(store_upsert_transfusion(st, "T1", "B", D("2000-03-02")), 1);
+		break;
+	default:
+		cr_assert_eq(store_upsert_litigation(st, "L1", "B", D("2001-01-01"),
+						     D("2002-01-01"), "ref"),
+			     1);
+		break;
+	}
+	if (session)
+		cr_assert_eq(store_import_end(st), 0);
+	commit();
+	cr_assert_eq(dirty_of("A"), 1, "the previous owner");
+	cr_assert_eq(dirty_of("B"), 1, "the new owner");
+	cr_assert_eq(dirty_of("C"), 0);
+	cr_assert_eq(raw_int("SELECT n FROM counts WHERE name = 'dirty'"), 2);
+}
+
+Test(store_import, moved_encounter_marks_both_in_a_session)
+{
+	moved_marks_both(true, STORE_IMPORT_ENCOUNTERS);
+}
+
+Test(store_import, moved_encounter_marks_both_without_a_session)
+{
+	moved_marks_both(false, STORE_IMPORT_ENCOUNTERS);
+}
+
+Test(store_import, moved_transfusion_marks_both)
+{
+	moved_marks_both(true, STORE_IMPORT_TRANSFUSIONS);
+}
+
+Test(store_import, moved_litigation_marks_both)
+{
+	moved_marks_both(true, STORE_IMPORT_LITIGATIONS);
+}
+
+Test(store_import, moved_and_back_in_one_session_marks_both)
+{
+	/* The mark skipped for "the same patient as last time" must not skip
+	 * the move back to A after B was marked. */
+	base();
+	begin();
+	cr_assert_eq(store_import_begin(st, STORE_IMPORT_ENCOUNTERS), 0);
+	cr_assert_eq(enc("E1", "B", "stay", "2000-03-01", "2000-03-15"), 1);
+	cr_assert_eq(enc("E1", "A", "stay", "2000-03-01", "2000-03-16"), 1);
+	cr_assert_eq(store_import_end(st), 0);
+	commit();
+	cr_assert_eq(dirty_of("A"), 1);
+	cr_assert_eq(dirty_of("B"), 1);
+	cr_assert_eq(dirty_of("C"), 0);
+}
+
+Test(store_import, unchanged_rows_mark_nothing)
+{
+	base();
+	begin();
+	cr_assert_eq(store_import_begin(st, STORE_IMPORT_ENCOUNTERS), 0);
+	cr_assert_eq(enc("E1", "A", "stay", "2000-03-01", "2000-03-15"), 0);
+	cr_assert_eq(enc("E2", "C", "stay", "2001-03-01", "2001-03-15"), 0);
+	cr_assert_eq(store_import_end(st), 0);
+	cr_assert_eq(store_upsert_transfusion(st, "T1", "A", D("2000-03-02")), 0);
+	cr_assert_eq(store_upsert_litigation(st, "L1", "A", D("2001-01-01"),
+					     D("2002-01-01"), "ref"),
+		     0);
+	commit();
+	cr_assert_eq(raw_int("SELECT count(*) FROM dossiers WHERE dirty = 1"), 0);
+	cr_assert_eq(raw_int("SELECT n FROM counts WHERE name = 'dirty'"), 0);
+	cr_assert_eq(raw_int("SELECT n FROM counts WHERE name = 'encounters'"), 2);
+}
+
+Test(store_import, changed_row_marks_its_owner_only)
+{
+	base();
+	begin();
+	cr_assert_eq(store_import_begin(st, STORE_IMPORT_ENCOUNTERS), 0);
+	cr_assert_eq(enc("E2", "C", "stay", "2001-03-01", NULL), 1);
+	cr_assert_eq(enc("E3", "C", "consultation", "2003-01-01", NULL), 1);
+	cr_assert_eq(store_import_end(st), 0);
+	commit();
+	cr_assert_eq(dirty_of("A"), 0);
+	cr_assert_eq(dirty_of("C"), 1);
+	cr_assert_eq(raw_int("SELECT end_date IS NULL FROM encounters"
+			     " WHERE encounter_id = 'E2'"),
+		     1);
+	cr_assert_eq(raw_int("SELECT n FROM counts WHERE name = 'encounters'"), 3);
+}
+
+Test(store_import, litigation_closed_from_the_cli_is_recomputed)
+{
+	base();
+	begin();
+	cr_assert_eq(store_litigation_open(st, &pol, TODAY, "L2", "C",
+					   D("2020-01-01"), NULL),
+		     0, "%s", store_errmsg(st));
+	commit();
+	/* Open litigation: held. */
+	cr_assert_eq(raw_int("SELECT status FROM dossiers d JOIN patients p"
+			     " ON p.id = d.patient_id WHERE p.ipp = 'C'"),
+		     ENGINE_HELD);
+	begin();
+	cr_assert_eq(store_litigation_close(st, &pol, TODAY, "L2", D("2021-01-01")),
+		     0, "%s", store_errmsg(st));
+	commit();
+	cr_assert_neq(raw_int("SELECT status FROM dossiers d JOIN patients p"
+			      " ON p.id = d.patient_id WHERE p.ipp = 'C'"),
+		      ENGINE_HELD);
+	cr_assert_eq(raw_int("SELECT count(*) FROM dossiers WHERE dirty = 1"), 0);
+}
+
+/* ------------------------------------------------------------ caches */
+
+static const char *kind_of(const char *id)
+{
+	char sql[200];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT k.name FROM encounters e JOIN kinds k ON k.id = e.kind_id"
+		 " WHERE e.encounter_id = '%s'",
+		 id);
+	return raw_text(sql);
+}
+
+static const char *owner_of(const char *id)
+{
+	char sql[200];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT p.ipp FROM encounters e JOIN patients p"
+		 " ON p.id = e.patient_id WHERE e.encounter_id = '%s'",
+		 id);
+	return raw_text(sql);
+}
+
+Test(store_import, kind_created_in_a_rolled_back_transaction_is_forgotten)
+{
+	begin();
+	patient("A", "1950-01-01");
+	commit();
+
+	begin();
+	cr_assert_eq(enc("E1", "A", "stay", "2000-01-01", NULL), 1); /* kind 1 */
+	cr_assert_eq(store_rollback(st), 0);
+	cr_assert_eq(raw_int("SELECT count(*) FROM kinds"), 0);
+
+	/* Kind id 1 now goes to another name: "stay" must not reuse it. */
+	begin();
+	cr_assert_eq(enc("E0", "A", "emergency", "2000-01-01", NULL), 1);
+	cr_assert_eq(enc("E1", "A", "stay", "2000-01-01", NULL), 1);
+	commit();
+	cr_assert_str_eq(kind_of("E0"), "emergency");
+	cr_assert_str_eq(kind_of("E1"), "stay");
+}
+
+Test(store_import, patient_created_in_a_rolled_back_transaction_is_forgotten)
+{
+	begin();
+	patient("A", "1950-01-01");
+	commit();
+
+	begin();
+	patient("NEW", "1980-01-01");
+	cr_assert_eq(enc("E1", "NEW", "stay", "2000-01-01", NULL), 1);
+	cr_assert_eq(store_rollback(st), 0);
+
+	/* NEW's id goes to OTHER, then NEW gets the next one. */
+	begin();
+	patient("OTHER", "1990-01-01");
+	patient("NEW", "1980-01-01");
+	cr_assert_eq(enc("E1", "NEW", "stay", "2000-01-01", NULL), 1);
+	commit();
+	cr_assert_str_eq(owner_of("E1"), "NEW");
+}
+
+Test(store_import, rolled_back_rows_leave_an_unknown_ipp_unknown)
+{
+	begin();
+	patient("NEW", "1980-01-01");
+	cr_assert_eq(enc("E1", "NEW", "stay", "2000-01-01", NULL), 1);
+	cr_assert_eq(store_rollback(st), 0);
+	begin();
+	cr_assert_eq(enc("E1", "NEW", "stay", "2000-01-01", NULL), -ENOENT);
+	cr_assert_eq(store_rollback(st), 0);
+}
+
+/* ------------------------------------------------------------ migration */
+
+Test(store_import, migration_v4_to_v5_keeps_data)
+{
+	char old[sizeof(path)], sql[2048];
+	sqlite3 *db;
+	char *err = NULL;
+
+	store_close(st);
+	st = NULL;
+	snprintf(old, sizeof(old), "%s/v4.db", dir);
+	snprintf(path, sizeof(path), "%s", old); /* raw_* look at it now */
+	db = raw_open();
+	for (int v = 0; v < 4; v++)
+		cr_assert_eq(sqlite3_exec(db, store_schema_migration(v), NULL, NULL, &err),
+			     SQLITE_OK, "v%d: %s", v + 1, err ? err : "");
+	/* Written through the v4 triggers: A and B dirty, C computed. */
+	snprintf(sql, sizeof(sql),
+		 "PRAGMA user_version = 4;"
+		 "INSERT INTO kinds(id, name) VALUES (1, 'stay');"
+		 "INSERT INTO patients(id, ipp, birth_date) VALUES"
+		 " (1, 'A', %d), (2, 'B', %d), (3, 'C', %d);"
+		 "UPDATE dossiers SET status = 1, retain_until = %d,"
+		 " basis = 'general_20y', dirty = 0 WHERE patient_id = 3;"
+		 "INSERT INTO encounters VALUES ('E1', 1, 1, %d, %d),"
+		 " ('E2', 2, 1, %d, NULL);"
+		 "INSERT INTO transfusions VALUES ('T1', 2, %d);"
+		 "INSERT INTO litigations VALUES ('L1', 1, %d, NULL, 'x');"
+		 "UPDATE counts SET n = 2 WHERE name = 'encounters';"
+		 "UPDATE counts SET n = 1 WHERE name = 'transfusions';"
+		 "INSERT INTO counts VALUES ('litigations', 1)"
+		 " ON CONFLICT(name) DO UPDATE SET n = 1;",
+		 D("1950-01-01"), D("1960-01-01"), D("1970-01-01"),
+		 D("2020-01-01"), D("2000-01-01"), D("2000-01-05"),
+		 D("2001-01-01"), D("2001-02-02"), D("2003-01-01"));
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &err), SQLITE_OK, "%s",
+		     err ? err : "");
+	sqlite3_close(db);
+	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema"
+			     " WHERE name = 'encounters_ai'"),
+		     1);
+
+	cr_assert_eq(store_open(old, &st), 0, "%s", store_errmsg(st));
+	cr_assert_eq(raw_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema WHERE type ="
+			     " 'trigger' AND tbl_name IN ('encounters',"
+			     " 'transfusions', 'litigations')"),
+		     0);
+	cr_assert_eq(raw_int("SELECT count(*) FROM encounters"), 2);
+	cr_assert_eq(raw_int("SELECT count(*) FROM transfusions"), 1);
+	cr_assert_eq(raw_int("SELECT count(*) FROM litigations"), 1);
+	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema"
+			     " WHERE name = 'encounters_by_patient'"),
+		     1);
+	cr_assert_eq(raw_int("SELECT dirty FROM dossiers WHERE patient_id = 1"), 1);
+	cr_assert_eq(raw_int("SELECT dirty FROM dossiers WHERE patient_id = 3"), 0);
+	cr_assert_eq(raw_int("SELECT retain_until FROM dossiers"
+			     " WHERE patient_id = 3"),
+		     D("2020-01-01"));
+	struct store_counts c;
+	cr_assert_eq(store_counts(st, &c), 0);
+	cr_assert_eq(c.encounters, 2);
+	cr_assert_eq(c.dirty, 2);
+
+	/* And the store now marks what the triggers marked. */
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_recompute_dirty(st, &pol, TODAY, NULL, NULL, NULL), 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(dirty_of("C"), 0);
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(enc("E1", "C", "stay", "2000-01-01", "2000-01-05"), 1);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(dirty_of("A"), 1);
+	cr_assert_eq(dirty_of("C"), 1);
+	cr_assert_eq(dirty_of("B"), 0);
+}
+
+/* ------------------------------------------------------------ bulk */
+
+/*
+ * A population with what a real export holds: rows of a patient together
+ * and scattered, an id repeated with other values (the last wins, and one
+ * moves to another patient and back), open stays, and patients with no
+ * facts. The same calls in the same order, with or without a session.
+ */
+#define N_PATIENTS 60
+
+static void load_all(bool sessions, uint64_t bulk_after)
+{
+	char ipp[16], id[16], other[16];
+
+	st->bulk_after = bulk_after;
+	begin();
+	if (sessions)
+		cr_assert_eq(store_import_begin(st, STORE_IMPORT_PATIENTS), 0);
+	for (int i = 0; i < N_PATIENTS; i++) {
+		snprintf(ipp, sizeof(ipp), "P%03d", i);
+		cr_assert_geq(store_upsert_patient(st, ipp,
+						   D("1930-01-01") + i * 400,
+						   i % 7 == 3 ? D("2010-06-01") + i
+							      : DATE_NONE),
+			      0);
+	}
+	if (sessions)
+		cr_assert_eq(store_import_end(st), 0);
+	/* Patients first, computed (anomalies: no encounter), so that only
+	 * the marks of the facts' loads bring them back. */
+	cr_assert_eq(store_recompute_dirty(st, &pol, TODAY, NULL, NULL, NULL), 0);
+	commit();
+	cr_assert_eq(raw_int("SELECT count(*) FROM dossiers WHERE dirty = 1"), 0);
+
+	begin();
+	if (sessions) {
+		cr_assert_eq(store_import_begin(st, STORE_IMPORT_ENCOUNTERS), 0);
+		cr_assert_eq(store_import_is_bulk(st), bulk_after == 0);
+	}
+	for (int i = 0; i < N_PATIENTS * 5; i++) {
+		int p = i % 9 == 0 ? (i * 7) % N_PATIENTS : i / 5;
+
+		if (p % 11 == 10)
+			continue; /* patients without encounters */
+		snprintf(ipp, sizeof(ipp), "P%03d", p);
+		snprintf(id, sizeof(id), "E%04d", i);
+		rd_date start = D("1995-01-01") + (i * 37) % 9000;
+		cr_assert_geq(store_upsert_encounter(st, id, ipp,
+						     i % 3 ? "stay" : "consultation",
+						     start,
+						     i % 13 == 0 ? DATE_NONE : start + i % 20),
+			      0, "%s", store_errmsg(st));
+	}
+	if (sessions) {
+		cr_assert_eq(store_import_is_bulk(st), bulk_after < 200);
+		cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema"
+				     " WHERE name = 'encounters_by_patient'"),
+			     1, "the drop is not committed");
+	}
+	/* Repeated ids: changed values, a move, and a move back. */
+	cr_assert_eq(enc("E0005", "P001", "stay", "2019-01-01", "2019-01-02"), 1);
+	cr_assert_eq(enc("E0006", "P030", "stay", "2001-01-01", NULL), 1);
+	cr_assert_eq(enc("E0007", "P031", "stay", "2002-01-01", "2002-01-03"), 1);
+	cr_assert_eq(enc("E0007", "P001", "stay", "2002-01-01", "2002-01-03"), 1);
+	cr_assert_eq(enc("E0006", "P030", "stay", "2001-01-01", NULL), 0);
+	if (sessions) {
+		cr_assert_eq(store_import_end(st), 0);
+		cr_assert_eq(store_import_begin(st, STORE_IMPORT_TRANSFUSIONS), 0);
+		cr_assert_eq(store_import_is_bulk(st), bulk_after == 0);
+	}
+	for (int i = 0; i < N_PATIENTS; i += 4) {
+		snprintf(ipp, sizeof(ipp), "P%03d", i);
+		snprintf(id, sizeof(id), "T%04d", i);
+		cr_assert_eq(store_upsert_transfusion(st, id, ipp,
+						      D("2000-01-01") + i * 50),
+			     1);
+	}
+	if (sessions) {
+		cr_assert_eq(store_import_end(st), 0);
+		cr_assert_eq(store_import_begin(st, STORE_IMPORT_LITIGATIONS), 0);
+		cr_assert_eq(store_import_is_bulk(st), bulk_after == 0);
+	}
+	for (int i = 1; i < N_PATIENTS; i += 6) {
+		snprintf(ipp, sizeof(ipp), "P%03d", i);
+		snprintf(other, sizeof(other), "P%03d", (i + 1) % N_PATIENTS);
+		snprintf(id, sizeof(id), "L%04d", i);
+		cr_assert_eq(store_upsert_litigation(st, id, ipp, D("2015-01-01") + i,
+						     i % 4 ? D("2016-01-01") : DATE_NONE,
+						     NULL),
+			     1);
+		if (i % 5 == 0) /* moved to another patient within the file */
+			cr_assert_eq(store_upsert_litigation(st, id, other,
+							     D("2015-01-01") + i,
+							     DATE_NONE, "moved"),
+				     1);
+	}
+	if (sessions)
+		cr_assert_eq(store_import_end(st), 0);
+	cr_assert_eq(store_recompute_dirty(st, &pol, TODAY, NULL, NULL, NULL), 0,
+		     "%s", store_errmsg(st));
+	commit();
+}
+
+/* Everything of the database the import and recompute write, as text. */
+static char *dump(const char *db_path)
+{
+	static const char *const queries[] = {
+		"SELECT patient_id, status, retain_until, basis, computed_on,"
+		" dirty, proposal_id FROM dossiers ORDER BY patient_id",
+		"SELECT * FROM encounters ORDER BY encounter_id",
+		"SELECT * FROM transfusions ORDER BY transfusion_id",
+		"SELECT * FROM litigations ORDER BY litigation_id",
+		"SELECT * FROM kinds ORDER BY id",
+		"SELECT * FROM counts ORDER BY name",
+		"SELECT name, sql FROM sqlite_schema WHERE type = 'index'"
+		" ORDER BY name",
+	};
+	sqlite3 *db = raw_open_at(db_path);
+	char *out = sqlite3_mprintf("");
+
+	for (size_t q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
+		sqlite3_stmt *s = NULL;
+
+		cr_assert_eq(sqlite3_prepare_v2(db, queries[q], -1, &s, NULL),
+			     SQLITE_OK);
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			for (int c = 0; c < sqlite3_column_count(s); c++) {
+				const unsigned char *t = sqlite3_column_text(s, c);
+				char *n = sqlite3_mprintf("%s%s|", out,
+							  t ? (const char *)t : "NULL");
+				sqlite3_free(out);
+				out = n;
+			}
+			char *n = sqlite3_mprintf("%s\n", out);
+			sqlite3_free(out);
+			out = n;
+		}
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+	return out;
+}
+
+/* Load the population with sessions turning bulk after bulk_after rows,
+ * and without sessions into another database: the same everything. */
+static void same_as_row_by_row(uint64_t bulk_after)
+{
+	char row_path[sizeof(path)];
+	char *bulk, *rows;
+
+	load_all(true, bulk_after);
+	bulk = dump(path);
+	store_close(st);
+
+	snprintf(row_path, sizeof(row_path), "%s/rows.db", dir);
+	cr_assert_eq(store_open(row_path, &st), 0);
+	snprintf(path, sizeof(path), "%s", row_path); /* raw_* look at it now */
+	load_all(false, bulk_after);
+	rows = dump(row_path);
+
+	cr_assert_gt(strlen(bulk), 1000);
+	cr_assert_str_eq(bulk, rows);
+	sqlite3_free(bulk);
+	sqlite3_free(rows);
+	cr_assert_eq(raw_int("SELECT count(*) FROM dossiers WHERE dirty = 1"), 0);
+	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema"
+			     " WHERE name = 'encounters_by_patient'"),
+		     1);
+}
+
+Test(store_import, bulk_path_gives_the_same_dossiers_as_row_by_row)
+{
+	same_as_row_by_row(0);
+}
+
+/* Turning bulk in the middle of the encounters (row 100 of some 270),
+ * before the repeated ids move rows again. */
+Test(store_import, turning_bulk_midway_gives_the_same_dossiers)
+{
+	same_as_row_by_row(100);
+}
+
+Test(store_import, a_small_first_load_stays_row_by_row)
+{
+	same_as_row_by_row(1000000);
+}
+
+Test(store_import, a_second_load_is_not_bulk)
+{
+	base();
+	begin();
+	cr_assert_eq(store_import_begin(st, STORE_IMPORT_ENCOUNTERS), 0);
+	cr_assert_not(store_import_is_bulk(st));
+	cr_assert_eq(store_import_end(st), 0);
+	/* Outside a transaction: no session at all. */
+	commit();
+	cr_assert_eq(store_import_begin(st, STORE_IMPORT_TRANSFUSIONS), 0);
+	cr_assert_not(store_import_is_bulk(st));
+}
+
+Test(store_import, bulk_failure_rolls_everything_back)
+{
+	struct store_counts c;
+
+	begin();
+	patient("A", "1950-01-01");
+	patient("B", "1960-01-01");
+	commit();
+	recompute_dirty();
+
+	begin();
+	cr_assert_eq(store_import_begin(st, STORE_IMPORT_ENCOUNTERS), 0);
+	cr_assert(store_import_is_bulk(st));
+	cr_assert_eq(enc("E1", "A", "stay", "2000-01-01", NULL), 1);
+	cr_assert_eq(enc("E2", "B", "stay", "2000-01-01", NULL), 1);
+	/* The last row fails: the caller rolls back. */
+	cr_assert_eq(enc("E3", "NOBODY", "stay", "2000-01-01", NULL), -ENOENT);
+	cr_assert_eq(store_rollback(st), 0);
+
+	cr_assert_not(store_import_is_bulk(st));
+	cr_assert_eq(raw_int("SELECT count(*) FROM encounters"), 0);
+	cr_assert_eq(raw_int("SELECT count(*) FROM kinds"), 0);
+	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema"
+			     " WHERE name = 'encounters_by_patient'"),
+		     1);
+	cr_assert_eq(raw_int("SELECT count(*) FROM dossiers WHERE dirty = 1"), 0);
+	cr_assert_eq(store_counts(st, &c), 0);
+	cr_assert_eq(c.encounters, 0);
+	cr_assert_eq(c.dirty, 0);
+
+	/* A later import works, in bulk again. */
+	begin();
+	cr_assert_eq(store_import_begin(st, STORE_IMPORT_ENCOUNTERS), 0);
+	cr_assert(store_import_is_bulk(st));
+	cr_assert_eq(enc("E1", "A", "stay", "2000-01-01", NULL), 1);
+	cr_assert_eq(store_import_end(st), 0);
+	commit();
+	cr_assert_eq(raw_int("SELECT count(*) FROM encounters"), 1);
+	cr_assert_eq(dirty_of("A"), 1);
+	cr_assert_eq(dirty_of("B"), 0);
+	cr_assert_eq(raw_int("SELECT n FROM counts WHERE name = 'dirty'"), 1);
+	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema"
+			     " WHERE name = 'encounters_by_patient'"),
+		     1);
+}
+
+Test(store_import, commit_ends_an_open_bulk_session)
+{
+	begin();
+	patient("A", "1950-01-01");
+	cr_assert_eq(store_import_begin(st, STORE_IMPORT_ENCOUNTERS), 0);
+	cr_assert(store_import_is_bulk(st));
+	cr_assert_eq(enc("E1", "A", "stay", "2000-01-01", NULL), 1);
+	commit(); /* no store_import_end */
+	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema"
+			     " WHERE name = 'encounters_by_patient'"),
+		     1);
+	cr_assert_eq(dirty_of("A"), 1);
+}
