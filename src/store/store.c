@@ -265,6 +265,7 @@ const char *store_errmsg(const struct store *st)
 int store_begin(struct store *st)
 {
 	memset(st->fact_delta, 0, sizeof(st->fact_delta));
+	st->changes_at_begin = sqlite3_total_changes64(st->db);
 	return store_exec_stmt(st, STMT_BEGIN, "BEGIN IMMEDIATE");
 }
 

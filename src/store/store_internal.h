@@ -49,6 +49,10 @@ enum store_stmt {
 	STMT_ALL_LITIGATIONS,
 	STMT_STATE_GET,
 	STMT_STATE_SET,
+	STMT_ALL_STATES,
+	STMT_DOSSIERS_MAX,
+	STMT_DIRTY_COUNT,
+	STMT_PATIENTS_RANGE,
 	STMT_WITHDRAW_READ,
 	STMT_WITHDRAW,
 	/* proposals.c */
@@ -236,6 +240,15 @@ struct store {
 	size_t lit_cap;
 	int *kind_map; /* kinds.id -> index in the policy, or -1 */
 	size_t kind_map_len;
+
+	/* How the recompute may run, for the tests: 0 as it sees fit, 1
+	 * always, -1 never (a second thread; streaming the dirty dossiers). */
+	int recompute_split;
+	int recompute_stream_dirty;
+	/* sqlite3_total_changes64() when store_begin opened the transaction:
+	 * while it is unchanged, the transaction has written nothing, and a
+	 * second connection sees exactly what this one does. */
+	int64_t changes_at_begin;
 
 	/* Rows added (or removed) to the fact tables in the open transaction,
 	 * written to the counts table by store_commit. */
