@@ -366,6 +366,32 @@ bool recompute_needs_apply(const struct recompute_old *old,
 	return needs_row(old, o) || is_earlier(old, o) || to_withdraw(old, o);
 }
 
+/* The anomaly of pid was checked today (see STORE_SQL_ANOMALY_PAGE). */
+static int anomaly_checked(struct recompute_run *run, int64_t pid)
+{
+	struct store *st = run->st;
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	r = store_stmt(st, STMT_ANOMALY_CHECKED,
+		       "UPDATE dossiers SET computed_on = ?2"
+		       " WHERE patient_id = ?1 AND computed_on IS NOT ?2",
+		       &s);
+	if (r < 0)
+		return r;
+	if ((sqlite3_bind_int64(s, 1, pid) |
+	     store_bind_date(s, 2, run->today)) != SQLITE_OK) {
+		r = store_fail_bind(st);
+		goto out;
+	}
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		r = store_fail(st, rc);
+out:
+	store_stmt_done(s);
+	return r;
+}
+
 int recompute_apply(struct recompute_run *run, int64_t pid,
 		    const struct recompute_old *old,
 		    const struct recompute_outcome *o)
@@ -374,6 +400,10 @@ int recompute_apply(struct recompute_run *run, int64_t pid,
 
 	if (needs_row(old, o)) {
 		r = state_set(run, pid, o);
+		if (r < 0)
+			return r;
+	} else if (run->anomaly_check && o->status == ENGINE_ANOMALY) {
+		r = anomaly_checked(run, pid);
 		if (r < 0)
 			return r;
 	}
@@ -660,8 +690,9 @@ int store_recompute_patient(struct store *st, const struct engine_policy *p,
 /*
  * Recompute every dossier a paged query yields, a page at a time (the
  * page is read whole before anything is written). Id-ordered queries bind
- * (?1 cursor, ?2 page size); with `due`, the (retain_until, id) keyset of
- * STORE_SQL_DUE_PAGE binds (?1 today, ?2 until, ?3 cursor, ?4 page size).
+ * (?1 cursor, ?2 page size, and ?3 today when the query has it); with
+ * `due`, the (retain_until, id) keyset of STORE_SQL_DUE_PAGE binds (?1
+ * today, ?2 until, ?3 cursor, ?4 page size).
  */
 static int recompute_paged(struct recompute_run *run, int stmt,
 			   const char *sql, bool due)
@@ -681,7 +712,11 @@ static int recompute_paged(struct recompute_run *run, int stmt,
 			b = store_bind_date(s, 1, run->today) | sqlite3_bind_int(s, 2, until) |
 			    sqlite3_bind_int64(s, 3, cursor) | sqlite3_bind_int(s, 4, STORE_PAGE);
 		else
-			b = sqlite3_bind_int64(s, 1, cursor) | sqlite3_bind_int(s, 2, STORE_PAGE);
+			b = sqlite3_bind_int64(s, 1, cursor) |
+			    sqlite3_bind_int(s, 2, STORE_PAGE) |
+			    (sqlite3_bind_parameter_count(s) >= 3
+				     ? store_bind_date(s, 3, run->today)
+				     : SQLITE_OK);
 		if (b != SQLITE_OK) {
 			r = store_fail_bind(st);
 			store_stmt_done(s);
@@ -778,11 +813,14 @@ int store_recompute_due(struct store *st, const struct engine_policy *p,
 	int r = recompute_run_start(&run, st, p, today, progress, ctx);
 
 	/* Retained dossiers whose date has passed, by (retain_until, id);
-	 * then anomalies: "in the future" ones may have resolved themselves. */
+	 * then the anomalies that a date now past may have resolved. */
 	if (r == 0)
 		r = recompute_paged(&run, STMT_DUE_PAGE, STORE_SQL_DUE_PAGE, true);
-	if (r == 0)
-		r = recompute_paged(&run, STMT_ANOMALY_PAGE, STORE_SQL_ANOMALY_PAGE, false);
+	if (r == 0) {
+		run.anomaly_check = true;
+		r = recompute_paged(&run, STMT_ANOMALY_PAGE,
+				    STORE_SQL_ANOMALY_PAGE, false);
+	}
 	if (r == 0)
 		recompute_run_end(&run, stats);
 	return r;

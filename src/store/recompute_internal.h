@@ -41,6 +41,9 @@ struct recompute_run {
 	/* Dossiers evaluated by a helper thread, added to what progress is
 	 * told (recompute_split.c); NULL without one. */
 	const atomic_size_t *helper_done;
+	/* The nightly re-check of anomalies: one still an anomaly gets
+	 * computed_on = today (see STORE_SQL_ANOMALY_PAGE). */
+	bool anomaly_check;
 };
 
 /* Grow *buf to hold need elements of elem bytes (doubling). */
