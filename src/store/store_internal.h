@@ -278,6 +278,7 @@ struct store {
 	 * always, -1 never (a second thread; streaming the dirty dossiers). */
 	int recompute_split;
 	int recompute_stream_dirty;
+	unsigned recompute_splits; /* recomputes that took two threads */
 	/* sqlite3_total_changes64() when store_begin opened the transaction:
 	 * while it is unchanged, the transaction has written nothing, and a
 	 * second connection sees exactly what this one does. */

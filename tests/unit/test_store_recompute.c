@@ -12,6 +12,7 @@
 
 #include "store_fixture.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include "store/store_internal.h"
@@ -267,6 +268,7 @@ struct run_opts {
 	bool full;     /* store_recompute_all, else store_recompute_dirty */
 	bool mark_all; /* store_mark_all_dirty first */
 	bool upsert;   /* change a fact in the same transaction first */
+	bool two_threads; /* expected to take them */
 };
 
 /* Phase 2 on the database at file; its stats. */
@@ -298,6 +300,8 @@ static struct store_recompute_stats phase2(const char *file, struct run_opts o)
 						   NULL, NULL, &s),
 			     0, "%s", store_errmsg(db));
 	cr_assert_eq(store_commit(db), 0);
+	cr_assert_eq(db->recompute_splits, o.two_threads ? 1u : 0u,
+		     "split %u times", db->recompute_splits);
 	store_close(db);
 	return s;
 }
@@ -388,7 +392,7 @@ Test(recompute, dirty_streamed_after_a_write_in_the_transaction)
 Test(recompute, full_split_matches_serial)
 {
 	phase1();
-	compare((struct run_opts){.split = 1, .full = true},
+	compare((struct run_opts){.split = 1, .full = true, .two_threads = true},
 		(struct run_opts){.split = -1, .full = true}, true,
 		"full, two threads / one");
 }
@@ -397,9 +401,19 @@ Test(recompute, full_split_all_dirty_matches_serial)
 {
 	phase1();
 	/* Every row is written: the queue between the threads fills. */
+	raw_exec("UPDATE dossiers SET dirty = 1");
+	compare((struct run_opts){.split = 1, .full = true, .two_threads = true},
+		(struct run_opts){.split = -1, .full = true}, true,
+		"full all dirty, two threads / one");
+}
+
+Test(recompute, no_split_after_a_write_in_the_transaction)
+{
+	phase1();
+	/* store_mark_all_dirty writes: the helper would not see it. */
 	compare((struct run_opts){.split = 1, .full = true, .mark_all = true},
 		(struct run_opts){.split = -1, .full = true, .mark_all = true},
-		true, "full all dirty, two threads / one");
+		true, "full after a write, split asked / one thread");
 }
 
 Test(recompute, dirty_split_matches_paged)
@@ -407,7 +421,8 @@ Test(recompute, dirty_split_matches_paged)
 	phase1();
 	raw_exec("UPDATE dossiers SET dirty = 1"
 		 " WHERE (patient_id * 7919) % 10 < 3");
-	compare((struct run_opts){.split = 1, .stream_dirty = 1},
+	compare((struct run_opts){.split = 1, .stream_dirty = 1,
+				  .two_threads = true},
 		(struct run_opts){.split = -1, .stream_dirty = -1}, true,
 		"dirty, two threads / paged");
 }
@@ -521,4 +536,28 @@ Test(recompute, due_selects_the_anomalies_time_can_resolve)
 	cr_assert_eq(store_recompute_due(st, &p, D("2026-11-21"), NULL, NULL, &s),
 		     0);
 	cr_assert_eq(s.recomputed, 1);
+}
+
+static bool stop_at_once(void *ctx, size_t done)
+{
+	(void)done;
+	return ++*(int *)ctx < 2;
+}
+
+/* Cancelling a recompute on two threads stops both and reports it. */
+Test(recompute, split_cancelled)
+{
+	struct store_recompute_stats s = {0};
+	int calls = 0;
+
+	varied(N_PATIENTS);
+	st->recompute_split = 1;
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_recompute_all(st, &pol, D("2026-11-21"), stop_at_once,
+					 &calls, &s),
+		     -ECANCELED);
+	cr_assert_eq(st->recompute_splits, 1u);
+	cr_assert_eq(s.recomputed, 0, "stats of a failed run are not added");
+	cr_assert_eq(store_rollback(st), 0);
+	cr_assert_eq(raw_int("SELECT count(*) FROM dossiers WHERE dirty = 0"), 0);
 }
