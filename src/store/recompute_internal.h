@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * What the recompute's files share (recompute.c: one dossier's
- * evaluation and what it writes; recompute_stream.c: the merge of sorted
- * streams; recompute_split.c: the second thread of a long recompute).
+ * What the recompute's files share (recompute.c: the runs and the point
+ * queries; recompute_settle.c: what one evaluation writes;
+ * recompute_stream.c: the merge of sorted streams; recompute_split.c: the
+ * second thread of a long recompute).
  */
 #ifndef RETENTIOND_STORE_RECOMPUTE_INTERNAL_H
 #define RETENTIOND_STORE_RECOMPUTE_INTERNAL_H
