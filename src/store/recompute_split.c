@@ -29,8 +29,8 @@
  * before pthread_create or read after pthread_join. Only the writer
  * thread calls the progress callback.
  *
- * Memory: the queue holds SPLIT_QUEUE items (about 300 KiB); the helper's
- * page cache is capped at SPLIT_CACHE_KIB.
+ * Memory: the queue holds SPLIT_QUEUE items (128 KiB); the helper's
+ * page cache is capped at 1 MiB (SPLIT_CACHE_PRAGMA).
  */
 #include "config.h"
 
@@ -46,10 +46,11 @@
 
 /* Below this many patients, a thread and a connection are not worth it. */
 #define SPLIT_MIN_PATIENTS 50000
-#define SPLIT_QUEUE 4096
+#define SPLIT_QUEUE 2048
 /* Items the writer takes from the queue at a time. */
 #define SPLIT_BATCH 256
-#define SPLIT_CACHE_PRAGMA "PRAGMA cache_size = -8192" /* KiB */
+/* Five sequential streams need a few pages each (a B-tree path). */
+#define SPLIT_CACHE_PRAGMA "PRAGMA cache_size = -1024" /* KiB */
 
 struct split_item {
 	int64_t pid;
