@@ -66,6 +66,38 @@ out:
 	return r;
 }
 
+/*
+ * A dirty dossier whose stored status, date and basis stand: only the mark
+ * is cleared (and computed_on set, as state_set would). Setting status and
+ * retain_until again, even to the same values, would rewrite their index
+ * entries (dossiers_by_status, dossiers_unproposed): SQLite updates the
+ * indexes of every column an UPDATE sets.
+ */
+static int state_clean(struct recompute_run *run, int64_t pid)
+{
+	struct store *st = run->st;
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	r = store_stmt(st, STMT_STATE_CLEAN,
+		       "UPDATE dossiers SET dirty = 0, computed_on = ?2"
+		       " WHERE patient_id = ?1",
+		       &s);
+	if (r < 0)
+		return r;
+	if ((sqlite3_bind_int64(s, 1, pid) |
+	     store_bind_date(s, 2, run->today)) != SQLITE_OK) {
+		r = store_fail_bind(st);
+		goto out;
+	}
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		r = store_fail(st, rc);
+out:
+	store_stmt_done(s);
+	return r;
+}
+
 void recompute_outcome_of(const struct engine_result *res,
 			  struct recompute_outcome *o)
 {
@@ -295,7 +327,12 @@ int recompute_apply(struct recompute_run *run, int64_t pid,
 	int r;
 
 	if (needs_row(old, o)) {
-		r = state_set(run, pid, o);
+		/* has: the row exists and was computed (status not NULL). */
+		if (old->has && !is_changed(old, o) &&
+		    old->basis == (int)o->basis)
+			r = state_clean(run, pid);
+		else
+			r = state_set(run, pid, o);
 		if (r < 0)
 			return r;
 	} else if (run->anomaly_check && o->status == ENGINE_ANOMALY) {
