@@ -238,6 +238,7 @@ rd_date engine_suspend(rd_date start, rd_date until,
 const char *engine_status_name(enum engine_status s);
 int engine_status_from_name(const char *name); /* or -EINVAL */
 const char *engine_rule_name(enum engine_rule r);
+int engine_rule_from_name(const char *name); /* or -EINVAL */
 const char *engine_rule_citation(enum engine_rule r);
 const char *engine_anomaly_name(enum engine_anomaly a);
 

@@ -42,4 +42,14 @@ size_t engine_check_anomalies(const struct engine_policy *p,
 			      const struct engine_facts *f, rd_date today,
 			      struct engine_result *out);
 
+/*
+ * engine_evaluate, with the fast path of the general and policy clocks
+ * (no litigation that suspends: only the latest encounter's clock is
+ * computed) allowed or not. Both give the same result; the general path
+ * is kept for the tests that check it.
+ */
+void engine_evaluate_mode(const struct engine_policy *p,
+			  const struct engine_facts *f, rd_date today,
+			  bool allow_fast, struct engine_result *out);
+
 #endif

@@ -66,39 +66,80 @@ static rd_date clock_end(const struct enc_clock *k)
 	return k->minor ? k->minor_until : k->until;
 }
 
+/* The clock of one encounter whose effective end is end. */
+static void enc_clock_at(const struct engine_facts *f, rd_date end, int years,
+			 rd_date birthday, struct enc_clock *c)
+{
+	c->start = end;
+	c->base = date_add_years(end, years);
+	c->until = engine_suspend(end, c->base, f->litigations,
+				  f->n_litigations, &c->first);
+	c->minor = false;
+	c->minor_base = c->minor_until = c->minor_first = DATE_NONE;
+	if (birthday != DATE_NONE && birthday > c->base) {
+		c->minor_base = birthday;
+		c->minor_until = engine_suspend(end, birthday, f->litigations,
+						f->n_litigations,
+						&c->minor_first);
+		c->minor = c->minor_until > c->until;
+	}
+}
+
+/*
+ * Whether a litigation can suspend a clock (engine_suspend counts only
+ * closed periods that do not close before they open). Without one, every
+ * clock ends on max(end + years, birthday): a non-decreasing function of
+ * the encounter's end, since date_add_years is (29 February maps to
+ * 28 February, never before it).
+ */
+static bool any_suspension(const struct engine_facts *f)
+{
+	for (size_t i = 0; i < f->n_litigations; i++) {
+		const struct engine_litigation *l = &f->litigations[i];
+
+		if (l->closed != DATE_NONE && l->closed >= l->opened)
+			return true;
+	}
+	return false;
+}
+
 /*
  * The clock that ends last among the encounters of kind k (ANY_KIND: all),
  * each started at its effective end and suspended from there. Counting
  * every encounter, not only the last, is what keeps a new encounter from
  * dropping litigation days that already suspended a fixed-date clock (the
  * 28th birthday): see doc/engine.md. Ties go to the latest encounter.
+ *
+ * fast: no litigation can suspend (any_suspension). The clock ending last
+ * is then the latest encounter's (the end is non-decreasing in the
+ * encounter's end, and ties go to the latest encounter anyway), so only
+ * that one is computed: the same clock the loop below would keep, by the
+ * same function. Otherwise a clock depends on its encounter's end alone,
+ * so encounters ending on the same day as the previous one reuse it.
  */
 static bool latest_clock(const struct engine_policy *p,
 			 const struct engine_facts *f, int k, int years,
-			 rd_date birthday, struct enc_clock *best)
+			 rd_date birthday, bool fast, struct enc_clock *best)
 {
+	rd_date latest = DATE_NONE, prev = DATE_NONE;
+	struct enc_clock c;
 	bool found = false;
 
 	for (size_t i = 0; i < f->n_encounters; i++) {
 		const struct engine_encounter *e = &f->encounters[i];
 		const rd_date end = engine_effective_end(p, e);
-		struct enc_clock c;
 
 		if ((k != ANY_KIND && e->kind != k) || end == DATE_NONE)
 			continue;
-		c.start = end;
-		c.base = date_add_years(end, years);
-		c.until = engine_suspend(end, c.base, f->litigations,
-					 f->n_litigations, &c.first);
-		c.minor = false;
-		c.minor_base = c.minor_until = c.minor_first = DATE_NONE;
-		if (birthday != DATE_NONE && birthday > c.base) {
-			c.minor_base = birthday;
-			c.minor_until = engine_suspend(end, birthday,
-						       f->litigations,
-						       f->n_litigations,
-						       &c.minor_first);
-			c.minor = c.minor_until > c.until;
+		if (fast) {
+			if (end > latest)
+				latest = end;
+			found = true;
+			continue;
+		}
+		if (end != prev) {
+			enc_clock_at(f, end, years, birthday, &c);
+			prev = end;
 		}
 		if (!found || clock_end(&c) > clock_end(best) ||
 		    (clock_end(&c) == clock_end(best) && end > best->start)) {
@@ -106,20 +147,24 @@ static bool latest_clock(const struct engine_policy *p,
 			found = true;
 		}
 	}
+	if (fast && found)
+		enc_clock_at(f, latest, years, birthday, best);
 	return found;
 }
 
 /* Every clock of doc/engine.md; no encounter is open and there is one. */
 static void compute_clocks(const struct engine_policy *p,
-			   const struct engine_facts *f, struct clocks *c)
+			   const struct engine_facts *f, bool allow_fast,
+			   struct clocks *c)
 {
 	const rd_date last = last_end(p, f);
+	const bool fast = allow_fast && !any_suspension(f);
 	struct enc_clock g;
 	size_t legal, trans = MAX_CLOCKS;
 
 	c->n = 0;
 	latest_clock(p, f, ANY_KIND, p->general_years,
-		     date_add_years(f->birth, p->minor_age), &g);
+		     date_add_years(f->birth, p->minor_age), fast, &g);
 	legal = add_clock(c, ENGINE_RULE_GENERAL_20Y, g.start,
 			  p->general_years, g.base, g.until, g.first);
 	/* The minor clock is part of the general one: listed only when it
@@ -178,7 +223,7 @@ static void compute_clocks(const struct engine_policy *p,
 
 		if (years <= p->general_years)
 			continue;
-		if (!latest_clock(p, f, (int)k, years, DATE_NONE, &kc))
+		if (!latest_clock(p, f, (int)k, years, DATE_NONE, fast, &kc))
 			continue;
 		i = add_clock(c, ENGINE_RULE_POLICY, kc.start, years, kc.base,
 			      kc.until, kc.first);
@@ -234,9 +279,9 @@ static void push_clocks(struct engine_result *out, struct clocks *c,
 	}
 }
 
-void engine_evaluate(const struct engine_policy *p,
-		     const struct engine_facts *f, rd_date today,
-		     struct engine_result *out)
+void engine_evaluate_mode(const struct engine_policy *p,
+			  const struct engine_facts *f, rd_date today,
+			  bool allow_fast, struct engine_result *out)
 {
 	struct clocks c;
 	bool held = f->held, ongoing = false;
@@ -296,7 +341,7 @@ void engine_evaluate(const struct engine_policy *p,
 		return;
 	}
 
-	compute_clocks(p, f, &c);
+	compute_clocks(p, f, allow_fast, &c);
 	push_clocks(out, &c, !held);
 	if (held)
 		return;
@@ -304,4 +349,11 @@ void engine_evaluate(const struct engine_policy *p,
 	out->basis = c.step[c.governing].rule;
 	out->status = out->retain_until < today ? ENGINE_ELIGIBLE
 						: ENGINE_RETAINED;
+}
+
+void engine_evaluate(const struct engine_policy *p,
+		     const struct engine_facts *f, rd_date today,
+		     struct engine_result *out)
+{
+	engine_evaluate_mode(p, f, today, true, out);
 }

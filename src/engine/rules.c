@@ -96,6 +96,16 @@ const char *engine_rule_name(enum engine_rule r)
 	return lookup(rule_names, COUNT(rule_names), (int)r);
 }
 
+int engine_rule_from_name(const char *name)
+{
+	if (!name)
+		return -EINVAL;
+	for (size_t i = 0; i < COUNT(rule_names); i++)
+		if (rule_names[i] && strcmp(name, rule_names[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
 const char *engine_rule_citation(enum engine_rule r)
 {
 	return lookup(rule_citations, COUNT(rule_citations), (int)r);

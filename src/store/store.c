@@ -309,6 +309,7 @@ static void forget_transaction(struct store *st)
 int store_begin(struct store *st)
 {
 	forget_transaction(st);
+	st->changes_at_begin = sqlite3_total_changes64(st->db);
 	return store_exec_stmt(st, STMT_BEGIN, "BEGIN IMMEDIATE");
 }
 

@@ -8,7 +8,9 @@
  * Threading: a struct store is one SQLite connection; use it from one thread
  * at a time. The daemon has one writer connection (worker thread) and one
  * reader (loop thread); WAL mode lets the reader see the last committed
- * state while the writer works.
+ * state while the writer works. A long recompute may also run a helper
+ * thread with a read-only connection of its own for its duration
+ * (recompute_split.c); the caller sees none of it.
  *
  * Errors are negative errno values: -ENOENT (no such row), -EINVAL (bad
  * argument), -EBUSY (database locked), -ECANCELED (progress callback said

@@ -49,6 +49,12 @@ enum store_stmt {
 	STMT_ALL_LITIGATIONS,
 	STMT_STATE_GET,
 	STMT_STATE_SET,
+	STMT_ALL_STATES,
+	STMT_DOSSIERS_MAX,
+	STMT_DIRTY_COUNT,
+	STMT_PATIENTS_RANGE,
+	STMT_ANOMALY_CHECKED,
+	STMT_STATE_CLEAN,
 	STMT_WITHDRAW_READ,
 	STMT_WITHDRAW,
 	/* proposals.c */
@@ -138,12 +144,44 @@ enum store_stmt {
 	" WHERE status = 0 AND retain_until < ?1"                            \
 	"  AND (retain_until, patient_id) > (?2, ?3)"                        \
 	" ORDER BY retain_until, patient_id LIMIT ?4"
-/* An anomaly has no date (rules.md), so the index is in patient_id order
- * within it. */
+/*
+ * The anomalies that the passing of time may have resolved (binds ?1
+ * cursor, ?2 page size, ?3 today). An anomaly has no date (rules.md), so
+ * the index is in patient_id order within it. Only these checks depend on
+ * today, each "a stored date after today": birth, death, an encounter's
+ * start or end, a transfusion, a litigation's opening or closing. The row
+ * was written (computed_on, set by every write) from the dossier's current
+ * facts, or it would be dirty; its anomalies that do not depend on today
+ * are still there, and the ones that do were dates after computed_on. So
+ * the dossier can only have changed when one of its dates lies in
+ * (computed_on, today]: the others keep exactly the stored state. The
+ * re-check of one that is still an anomaly sets computed_on (recompute.c)
+ * so that it is not selected again for the same date.
+ */
+#define STORE_SQL_ANOMALY_DATE(col) \
+	"(" col " > d.computed_on AND " col " <= ?3)"
 #define STORE_SQL_ANOMALY_PAGE                                              \
-	"SELECT patient_id FROM dossiers INDEXED BY dossiers_by_status"      \
-	" WHERE status = 3 AND retain_until IS NULL AND patient_id > ?1"     \
-	" ORDER BY patient_id LIMIT ?2"
+	"SELECT d.patient_id FROM dossiers d INDEXED BY dossiers_by_status"  \
+	" WHERE d.status = 3 AND d.retain_until IS NULL"                     \
+	"  AND d.patient_id > ?1"                                            \
+	"  AND (d.dirty = 1 OR d.computed_on IS NULL"                        \
+	"   OR EXISTS (SELECT 1 FROM patients p WHERE p.id = d.patient_id"   \
+	"    AND (" STORE_SQL_ANOMALY_DATE("p.birth_date")                   \
+	"     OR " STORE_SQL_ANOMALY_DATE("p.death_date") "))"               \
+	"   OR EXISTS (SELECT 1 FROM encounters e"                           \
+	"    INDEXED BY encounters_by_patient WHERE e.patient_id = d.patient_id" \
+	"    AND (" STORE_SQL_ANOMALY_DATE("e.start_date")                   \
+	"     OR " STORE_SQL_ANOMALY_DATE("e.end_date") "))"                 \
+	"   OR EXISTS (SELECT 1 FROM transfusions t"                         \
+	"    INDEXED BY transfusions_by_patient"                             \
+	"    WHERE t.patient_id = d.patient_id"                              \
+	"    AND " STORE_SQL_ANOMALY_DATE("t.act_date") ")"                  \
+	"   OR EXISTS (SELECT 1 FROM litigations l"                          \
+	"    INDEXED BY litigations_by_patient"                              \
+	"    WHERE l.patient_id = d.patient_id"                              \
+	"    AND (" STORE_SQL_ANOMALY_DATE("l.opened_on")                    \
+	"     OR " STORE_SQL_ANOMALY_DATE("l.closed_on") ")))"               \
+	" ORDER BY d.patient_id LIMIT ?2"
 /* A dirty dossier's status is stale: it waits for its recompute. */
 #define STORE_SQL_UNPROPOSED_PAGE                                           \
 	"SELECT patient_id, retain_until, basis FROM dossiers"               \
@@ -283,6 +321,16 @@ struct store {
 	size_t lit_cap;
 	int *kind_map; /* kinds.id -> index in the policy, or -1 */
 	size_t kind_map_len;
+
+	/* How the recompute may run, for the tests: 0 as it sees fit, 1
+	 * always, -1 never (a second thread; streaming the dirty dossiers). */
+	int recompute_split;
+	int recompute_stream_dirty;
+	unsigned recompute_splits; /* recomputes that took two threads */
+	/* sqlite3_total_changes64() when store_begin opened the transaction:
+	 * while it is unchanged, the transaction has written nothing, and a
+	 * second connection sees exactly what this one does. */
+	int64_t changes_at_begin;
 
 	/* Rows added (or removed) to the fact tables in the open transaction,
 	 * written to the counts table by store_commit. */

@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "engine_fixture.h"
+#include "engine/engine_internal.h"
 
 #define N_DOSSIERS 6000
 
@@ -706,4 +707,100 @@ Test(props, never_eligible_when_held_or_anomaly)
 				  fx_count(&y.r, ENGINE_RULE_ANOMALY) >= 1,
 			  "%s: anomaly\n" CTX_FMT, what, CTX_ARGS(&y, it));
 	}
+}
+
+/* ------------------------------------------------------------ fast path */
+
+/* Every field of two results, steps included (no memcmp: padding). */
+static bool same_result(const struct engine_result *a,
+			const struct engine_result *b)
+{
+	if (a->status != b->status || a->retain_until != b->retain_until ||
+	    a->basis != b->basis || a->n_steps != b->n_steps ||
+	    a->n_dropped != b->n_dropped)
+		return false;
+	for (size_t i = 0; i < a->n_steps; i++) {
+		const struct engine_step *s = &a->steps[i], *t = &b->steps[i];
+
+		if (s->rule != t->rule || s->anomaly != t->anomaly ||
+		    s->start != t->start || s->base_until != t->base_until ||
+		    s->until != t->until || s->years != t->years ||
+		    s->suspended_days != t->suspended_days ||
+		    s->kind != t->kind || s->count != t->count ||
+		    s->governs != t->governs ||
+		    s->superseded != t->superseded || s->ref != t->ref)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The fast path (no suspending litigation: only the latest encounter's
+ * clock) gives exactly the general path's result, on sound dossiers and on
+ * every kind of odd one: no litigation or only open or inverted ones,
+ * 29 February, minors, deaths near the 10-year trigger, transfusions, open
+ * stays, holds, anomalies, several encounters ending the same day, and
+ * kind policies.
+ */
+Test(props, fast_path_is_the_general_path)
+{
+	struct rng g = {SEED ^ 7};
+	struct fx x;
+	char fb[FX_DUMP], rb[FX_DUMP], gb[FX_DUMP];
+	int fast = 0;
+
+	for (int it = 0; it < 8 * N_DOSSIERS; it++) {
+		struct engine_result slow;
+		bool suspends = false;
+
+		gen_dossier(&x, &g, rng_chance(&g, 1, 2));
+		switch (rng_range(&g, 0, 7)) {
+		case 0:
+		case 1:
+		case 2:
+			x.n_lit = 0; /* the common case: no litigation */
+			break;
+		case 3: /* an open one (held), or one closed before it opened */
+			x.n_lit = 0;
+			if (rng_chance(&g, 1, 2))
+				fx_add_litigation(&x, rng_date(&g, x.birth, x.today),
+						  DATE_NONE);
+			else
+				fx_add_litigation(&x, x.today,
+						  date_add_days(x.today, -3));
+			break;
+		case 4:
+			x.n_lit = 0;
+			inject_anomaly(&x, &g);
+			break;
+		case 5:
+			x.n_lit = 0;
+			if (rng_chance(&g, 1, 2))
+				fx_hold(&x, "property test");
+			if (x.n_enc > 0 && x.n_enc < FX_MAX) {
+				/* Another encounter ending on the same day. */
+				x.enc[x.n_enc] = x.enc[rng_range(&g, 0, (int64_t)x.n_enc - 1)];
+				x.n_enc++;
+			}
+			break;
+		default:
+			break; /* as generated: 0 to 3 closed litigations */
+		}
+		for (size_t i = 0; i < x.n_lit; i++)
+			suspends |= x.lit[i].closed != DATE_NONE &&
+				    x.lit[i].closed >= x.lit[i].opened;
+		fx_link(&x);
+		memset(&x.r, 0xA5, sizeof(x.r));
+		memset(&slow, 0x5A, sizeof(slow));
+		engine_evaluate(&x.pol, &x.f, x.today, &x.r);
+		engine_evaluate_mode(&x.pol, &x.f, x.today, false, &slow);
+		if (!suspends)
+			fast++;
+		cr_assert(same_result(&x.r, &slow),
+			  "fast path differs from the general path\n"
+			  "  general: %s\n" CTX_FMT,
+			  fx_dump_result(&slow, gb, sizeof(gb)), CTX_ARGS(&x, it));
+	}
+	cr_log_info("%d of %d dossiers took the fast path", fast, 8 * N_DOSSIERS);
+	cr_assert_gt(fast, 8 * N_DOSSIERS / 2);
 }
