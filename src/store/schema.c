@@ -18,7 +18,9 @@
  * Computed state, one row per patient (created by a trigger):
  *   dossiers(patient_id, status (enum engine_status), retain_until, basis
  *            (rule name), computed_on (day of the evaluation that last
- *            changed the row), dirty, proposal_id)
+ *            wrote the row or cleared its mark, or of an anomaly's last
+ *            nightly re-check: never later than the facts it reflects),
+ *            dirty, proposal_id)
  * proposal_id is the dossier's proposal other than a withdrawn one, kept by
  * triggers on proposals; with the partial index dossiers_unproposed it finds
  * "eligible and never proposed" without a scan. dossiers_dirty and
