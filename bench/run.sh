@@ -178,7 +178,7 @@ fi
 for kind in patients encounters transfusions litigations; do
 	rec "rows.$kind" "$(rows "$DATA/$kind.csv")"
 done
-rec csv_bytes "$(du -cb "$DATA"/*.csv | tail -1 | cut -f1)"
+rec csv_bytes "$(du -cbL "$DATA"/*.csv | tail -1 | cut -f1)"
 
 # K changed dossiers: one new consultation each (2026-11-10), for K living
 # patients with a birth date, spread evenly over the population (a new

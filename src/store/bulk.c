@@ -201,6 +201,26 @@ int store_import_turn(struct store *st)
 	return 0;
 }
 
+/*
+ * Re-create the dropped indexes with a smaller page cache (store_internal.h,
+ * STORE_SORT_CACHE_KIB): the sort gets that size, and the cache's pages,
+ * written to the WAL first (still inside the transaction) so that they
+ * are clean, can be freed for it rather than kept beside it.
+ */
+static int rebuild_indexes(struct store *st)
+{
+	int rc = sqlite3_db_cacheflush(st->db);
+	int r;
+
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc);
+	r = exec(st, "PRAGMA cache_size = -" STORE_STR(STORE_SORT_CACHE_KIB));
+	for (size_t i = 0; r == 0 && i < st->imp.n_dropped; i++)
+		r = exec(st, st->imp.index_sql[i]);
+	int r2 = exec(st, "PRAGMA cache_size = -" STORE_STR(STORE_CACHE_KIB));
+	return r < 0 ? r : r2;
+}
+
 int store_import_end(struct store *st)
 {
 	int r = 0;
@@ -212,11 +232,9 @@ int store_import_end(struct store *st)
 	if (st->imp.bulk) {
 		/* On an error the session stays open: a commit then fails
 		 * too, rather than keep a table without its indexes. */
-		for (size_t i = 0; i < st->imp.n_dropped; i++) {
-			r = exec(st, st->imp.index_sql[i]);
-			if (r < 0)
-				return r;
-		}
+		r = rebuild_indexes(st);
+		if (r < 0)
+			return r;
 		r = exec(st, tables[st->imp.kind].mark);
 		if (r < 0)
 			return r;

@@ -17,10 +17,8 @@
 
 #define BUSY_TIMEOUT_MS 5000
 /* Imports and scans walk indexes far larger than SQLite's 2 MiB default. */
-#define CACHE_SIZE_PRAGMA "PRAGMA cache_size = -65536" /* KiB */
+#define CACHE_SIZE_PRAGMA "PRAGMA cache_size = -" STORE_STR(STORE_CACHE_KIB)
 #define WAL_SIZE_LIMIT 67108864 /* bytes */
-#define STR_(x) #x
-#define STR(x) STR_(x)
 
 int store_errno(int rc)
 {
@@ -239,7 +237,7 @@ int store_open(const char *path, struct store **out)
 	/* An import is one transaction, so the WAL grows to its size (3.7 GB
 	 * for 50M encounters); without a limit it keeps that size for ever
 	 * once checkpointed. */
-	r = pragma(st, "PRAGMA journal_size_limit = " STR(WAL_SIZE_LIMIT), NULL, 0);
+	r = pragma(st, "PRAGMA journal_size_limit = " STORE_STR(WAL_SIZE_LIMIT), NULL, 0);
 	if (r < 0)
 		goto fail;
 	r = store_schema_migrate(st);

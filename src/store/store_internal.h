@@ -380,6 +380,19 @@ void store_count_facts(struct store *st, int fact, int64_t delta);
 /* Rows handled between two checks of a long operation (progress, paging). */
 #define STORE_PAGE 1000
 
+#define STORE_STR_(x) #x
+#define STORE_STR(x) STORE_STR_(x)
+/*
+ * The writer's page cache, and the smaller one it takes while CREATE INDEX
+ * rebuilds an index after a bulk load (bulk.c): SQLite's sorter holds up
+ * to the cache's size in memory on top of the cache itself, so the daemon
+ * would peak at twice the cache (154 MB at 1M dossiers with 64 MiB). 32
+ * MiB rather than 64 keeps the peak under 100 MB at 10M dossiers, for
+ * about 20% of a first load's speed (doc/performance.md).
+ */
+#define STORE_CACHE_KIB 32768
+#define STORE_SORT_CACHE_KIB 16384
+
 /* Open proposals: withdrawn when their dossier is no longer eligible. */
 #define STORE_OPEN_STATES_SQL "('proposed','reviewed','approved','visaed')"
 
