@@ -66,23 +66,15 @@ out:
 	return r;
 }
 
-/*
- * A dirty dossier whose stored status, date and basis stand: only the mark
- * is cleared (and computed_on set, as state_set would). Setting status and
- * retain_until again, even to the same values, would rewrite their index
- * entries (dossiers_by_status, dossiers_unproposed): SQLite updates the
- * indexes of every column an UPDATE sets.
- */
-static int state_clean(struct recompute_run *run, int64_t pid)
+/* Run a cached statement binding ?1 the dossier and ?2 the run's today. */
+static int exec_pid_today(struct recompute_run *run, int64_t pid,
+			  enum store_stmt id, const char *sql)
 {
 	struct store *st = run->st;
 	sqlite3_stmt *s = NULL;
 	int r, rc;
 
-	r = store_stmt(st, STMT_STATE_CLEAN,
-		       "UPDATE dossiers SET dirty = 0, computed_on = ?2"
-		       " WHERE patient_id = ?1",
-		       &s);
+	r = store_stmt(st, id, sql, &s);
 	if (r < 0)
 		return r;
 	if ((sqlite3_bind_int64(s, 1, pid) |
@@ -96,6 +88,20 @@ static int state_clean(struct recompute_run *run, int64_t pid)
 out:
 	store_stmt_done(s);
 	return r;
+}
+
+/*
+ * A dirty dossier whose stored status, date and basis stand: only the mark
+ * is cleared (and computed_on set, as state_set would). Setting status and
+ * retain_until again, even to the same values, would rewrite their index
+ * entries (dossiers_by_status, dossiers_unproposed): SQLite updates the
+ * indexes of every column an UPDATE sets.
+ */
+static int state_clean(struct recompute_run *run, int64_t pid)
+{
+	return exec_pid_today(run, pid, STMT_STATE_CLEAN,
+			      "UPDATE dossiers SET dirty = 0, computed_on = ?2"
+			      " WHERE patient_id = ?1");
 }
 
 void recompute_outcome_of(const struct engine_result *res,
@@ -297,27 +303,9 @@ bool recompute_needs_apply(const struct recompute_old *old,
 /* The anomaly of pid was checked today (see STORE_SQL_ANOMALY_PAGE). */
 static int anomaly_checked(struct recompute_run *run, int64_t pid)
 {
-	struct store *st = run->st;
-	sqlite3_stmt *s = NULL;
-	int r, rc;
-
-	r = store_stmt(st, STMT_ANOMALY_CHECKED,
-		       "UPDATE dossiers SET computed_on = ?2"
-		       " WHERE patient_id = ?1 AND computed_on IS NOT ?2",
-		       &s);
-	if (r < 0)
-		return r;
-	if ((sqlite3_bind_int64(s, 1, pid) |
-	     store_bind_date(s, 2, run->today)) != SQLITE_OK) {
-		r = store_fail_bind(st);
-		goto out;
-	}
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
-		r = store_fail(st, rc);
-out:
-	store_stmt_done(s);
-	return r;
+	return exec_pid_today(run, pid, STMT_ANOMALY_CHECKED,
+			      "UPDATE dossiers SET computed_on = ?2"
+			      " WHERE patient_id = ?1 AND computed_on IS NOT ?2");
 }
 
 int recompute_apply(struct recompute_run *run, int64_t pid,
