@@ -18,9 +18,10 @@
 # $TMPDIR or /tmp; needs about 1.2 GB per million dossiers), BENCH_SEED
 # (gendemo's seed, 42), BENCH_CALLS (latency calls per series, 200),
 # BENCH_KEEP=1 (keep the scratch directory), BENCH_DATA (a directory where
-# `gendemo DIR N SEED 2026-11-21` already wrote the population), BENCH_OUT
-# (also write the results, one "key<TAB>value" a line, to this file),
-# SQLITE3 (the sqlite3 shell, >= 3.38 for unixepoch()), PYTHON (python3).
+# `gendemo DIR N SEED 2026-11-21` already wrote the population),
+# BENCH_QUICK=1 (the daemon's figures only: no floors, no latency series),
+# BENCH_OUT (also write the results, one "key<TAB>value" a line, to this
+# file), SQLITE3 (the sqlite3 shell, >= 3.38 for unixepoch()), PYTHON.
 #
 # Nothing is built, nothing outside the scratch directory is written, and
 # the only process ever signalled is the daemon this script started.
@@ -28,7 +29,7 @@ set -euo pipefail
 export LC_ALL=C
 
 usage() {
-	sed -n '4,23p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,24p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 [ $# -ge 2 ] && [ $# -le 3 ] || usage
@@ -239,6 +240,7 @@ rec import.encounters_again.changed "$(jget "$W/import.again.json" 'd["rows_chan
 settle
 rec wal_bytes_after_imports "$(fsize "$DB-wal")"
 
+if [ -z "${BENCH_QUICK:-}" ]; then
 echo "== floor (a): sqlite3 .import --csv of the same files, one transaction, no index"
 for kind in patients encounters transfusions litigations; do
 	cols=$(head -1 "$DATA/$kind.csv")
@@ -276,6 +278,7 @@ a2 transfusions "transfusion_id, ipp, act_date" \
 a2 litigations "litigation_id, ipp, opened_on, closed_on, reference" \
 	"INSERT INTO litigations SELECT s.litigation_id, p.id, $(conv s.opened_on), $(conv s.closed_on), nullif(s.reference, '') FROM stage s JOIN patients p ON p.ipp = s.ipp"
 rm -f "$W/floor.db"* "$W/schema.db"*
+fi
 
 # ------------------------------------------------------------ full recompute
 
@@ -289,6 +292,7 @@ rec scan_full.recomputed "$(jget "$W/full2.json" 'd["recomputed"]')"
 rec scan_full.server_ms "$(jget "$W/full2.json" 'd["duration_ms"]')"
 settle
 
+if [ -z "${BENCH_QUICK:-}" ]; then
 echo "== floors (b), (c) on the daemon's database (best of two runs)"
 best2 floor_b_groupby sq "$DB" \
 	"SELECT count(*), sum(m) FROM (SELECT patient_id, max(coalesce(end_date, start_date)) AS m FROM encounters GROUP BY patient_id)"
@@ -297,6 +301,7 @@ best2 floor_b_count sq "$DB" "SELECT count(*), max(end_date) FROM encounters"
 sed "s/2026-11-21/$TODAY/" "$HERE/naive.sql" >"$W/naive.sql"
 best2 floor_c_naive sq "$DB" ".read $W/naive.sql"
 rec floor_c_naive.result "$(tr '|' ' ' <"$W/best.out")"
+fi
 
 # ------------------------------------------------------------ nightly
 
@@ -313,6 +318,7 @@ settle
 
 # ------------------------------------------------------------ latency
 
+if [ -z "${BENCH_QUICK:-}" ]; then
 echo "== latency ($CALLS calls per series, ms)"
 "$PYTHON" "$HERE/latency.py" "$SOCK" "$RETENTIONCTL" "$N" "$CALLS" >"$W/lat_idle.json"
 rec latency_idle.load1 "$(load1)"
@@ -327,6 +333,7 @@ for s in raw-status raw-explain ctl-status ctl-explain; do
 	rec "latency_busy.$s" "$(jget "$W/lat_busy.json" "' '.join('%s=%s' % kv for kv in d['$s'].items())")"
 done
 rec latency_busy.full_scans "$(jget "$W/lat_busy.json" 'd["full_scans"]')"
+fi
 
 # ------------------------------------------------------------ memory, disk
 

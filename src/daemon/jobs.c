@@ -200,12 +200,7 @@ static void after_cb(uv_work_t *req, int status)
 	if (status == UV_ECANCELED && job->rc == 0)
 		jobs_set_error(job, -ECANCELED, "cancelled: the daemon is stopping");
 	js->running = NULL;
-	if (job->kind == JOB_CHECKPOINT) {
-		js->wal_dirty = false;
-		js->checkpoint_ms = clock_monotonic_ms();
-	} else {
-		js->wal_dirty = true;
-	}
+	js->wal_dirty = job->kind != JOB_CHECKPOINT;
 	if (job->rc < 0)
 		log_event(LOG_WARNING, job->kind == JOB_IMPORT ? "import" : "job", "%s",
 			  job->error);
@@ -261,7 +256,8 @@ static void on_idle_timer(uv_timer_t *h)
  * The writer defers its checkpoints (store_defer_checkpoints) so that no
  * job pays for copying the WAL of the jobs before it: the copy runs as a
  * job of its own once the queue is idle. Under a queue that never empties
- * it goes first every CHECKPOINT_MAX_MS, so the WAL stays bounded.
+ * it goes first once the WAL passes CHECKPOINT_MAX_FRAMES, so the WAL
+ * stays bounded. No job runs: the writer connection is free to ask.
  */
 static void plan_checkpoint(struct jobs *js)
 {
@@ -271,7 +267,7 @@ static void plan_checkpoint(struct jobs *js)
 		uv_timer_start(&js->idle_timer, on_idle_timer, CHECKPOINT_IDLE_MS, 0);
 		return;
 	}
-	if (clock_monotonic_ms() - js->checkpoint_ms < CHECKPOINT_MAX_MS)
+	if (store_wal_frames(js->d->writer) < CHECKPOINT_MAX_FRAMES)
 		return;
 	struct job *job = job_new(js, JOB_CHECKPOINT, NULL, NULL);
 	if (!job)
@@ -375,7 +371,6 @@ int jobs_new(struct daemon *d, struct jobs **out)
 	uv_timer_init(d->loop, &js->idle_timer);
 	js->idle_timer.data = js;
 	uv_unref((uv_handle_t *)&js->idle_timer);
-	js->checkpoint_ms = clock_monotonic_ms();
 	*out = js;
 	return 0;
 }

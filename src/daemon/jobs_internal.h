@@ -20,9 +20,10 @@
 #define STREAM_LOW (1u << 20)
 #define PROGRESS_INTERVAL_MS 250
 /* The WAL is checkpointed once the queue has been idle this long, or
- * before the next job once this long has passed without a checkpoint. */
+ * before the next job once it holds this many frames (64 MiB of 4 KiB
+ * pages, the journal_size_limit). */
 #define CHECKPOINT_IDLE_MS 1000
-#define CHECKPOINT_MAX_MS 60000
+#define CHECKPOINT_MAX_FRAMES 16384
 /* Added to the nice value of the thread-pool threads. */
 #define JOB_NICE_DELTA 5
 
@@ -96,7 +97,6 @@ struct jobs {
 	uv_timer_t timer;
 	uv_timer_t idle_timer;
 	bool wal_dirty; /* a job ran since the last checkpoint */
-	uint64_t checkpoint_ms;
 	bool shutting_down;
 	bool handles_closed;
 	void (*idle_hook)(void *arg);

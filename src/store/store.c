@@ -373,9 +373,25 @@ int store_rollback(struct store *st)
 	return store_exec_stmt(st, STMT_ROLLBACK, "ROLLBACK");
 }
 
+/* Called by SQLite after each commit with the WAL's length in frames. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	(void)db;
+	(void)name;
+	((struct store *)arg)->wal_frames = frames;
+	return SQLITE_OK;
+}
+
 int store_defer_checkpoints(struct store *st)
 {
-	return pragma(st, "PRAGMA wal_autocheckpoint = 0", NULL, 0);
+	/* A WAL hook replaces SQLite's automatic checkpoint, which is one. */
+	sqlite3_wal_hook(st->db, wal_hook, st);
+	return 0;
+}
+
+int store_wal_frames(const struct store *st)
+{
+	return st->wal_frames;
 }
 
 int store_checkpoint(struct store *st, int *wal_frames, int *copied)

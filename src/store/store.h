@@ -62,6 +62,9 @@ int store_rollback(struct store *st);
  */
 int store_defer_checkpoints(struct store *st);
 int store_checkpoint(struct store *st, int *wal_frames, int *copied);
+/* The WAL's frames after this connection's last commit, once checkpoints
+ * are deferred. Read it only where the connection is not in use. */
+int store_wal_frames(const struct store *st);
 
 /*
  * Who acts, for the audit journal: every mutation made through this

@@ -331,6 +331,7 @@ struct store {
 	 * while it is unchanged, the transaction has written nothing, and a
 	 * second connection sees exactly what this one does. */
 	int64_t changes_at_begin;
+	int wal_frames; /* after the last commit (store_defer_checkpoints) */
 
 	/* Rows added (or removed) to the fact tables in the open transaction,
 	 * written to the counts table by store_commit. */
