@@ -388,8 +388,8 @@ void store_count_facts(struct store *st, int fact, int64_t delta);
  * rebuilds an index after a bulk load (bulk.c): SQLite's sorter holds up
  * to the cache's size in memory on top of the cache itself, so the daemon
  * would peak at twice the cache (154 MB at 1M dossiers with 64 MiB). 32
- * MiB rather than 64 keeps the peak under 100 MB at 10M dossiers, for
- * about 20% of a first load's speed (doc/performance.md).
+ * MiB rather than 64 keeps the peak under 100 MB at 10M dossiers, for up
+ * to 20% of a first load's speed (doc/performance.md).
  */
 #define STORE_CACHE_KIB 32768
 #define STORE_SORT_CACHE_KIB 16384
