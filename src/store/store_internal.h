@@ -363,11 +363,11 @@ int store_mark_dirty(struct store *st, int64_t pid);
  * before they write; cheap unless it turns.
  */
 int store_import_turn(struct store *st);
-static inline int store_import_row(struct store *st)
+static inline int store_import_row(struct store *store)
 {
-	if (!st->imp.eligible)
+	if (!store->imp.eligible)
 		return 0;
-	return store_import_turn(st);
+	return store_import_turn(store);
 }
 
 /* bulk.c: drop the session without rebuilding anything (at a rollback,
