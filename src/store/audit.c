@@ -267,7 +267,7 @@ int store_audit_append(struct store *st, const char *action,
 	EVP_MD_CTX *md = NULL;
 	struct row e;
 	int64_t last = 0;
-	int r, rc;
+	int r;
 
 	if (!st || !action || !*action)
 		return -EINVAL;
@@ -301,21 +301,17 @@ int store_audit_append(struct store *st, const char *action,
 		       &s);
 	if (r < 0)
 		return r;
-	if ((sqlite3_bind_int64(s, 1, e.id) | sqlite3_bind_int64(s, 2, e.at) |
-	     store_bind_text(s, 3, e.user) | sqlite3_bind_int64(s, 4, e.uid) |
-	     store_bind_text(s, 5, e.role) | store_bind_text(s, 6, e.action) |
-	     store_bind_text(s, 7, e.target) | store_bind_text(s, 8, e.details) |
-	     store_bind_text(s, 9, e.prev_hash) |
-	     store_bind_text(s, 10, hash)) != SQLITE_OK) {
-		r = store_fail_bind(st);
-		goto out;
-	}
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
-		r = store_fail(st, rc);
-out:
-	store_stmt_done(s);
-	return r;
+	return store_step_once(st, s,
+			       sqlite3_bind_int64(s, 1, e.id) |
+			       sqlite3_bind_int64(s, 2, e.at) |
+			       store_bind_text(s, 3, e.user) |
+			       sqlite3_bind_int64(s, 4, e.uid) |
+			       store_bind_text(s, 5, e.role) |
+			       store_bind_text(s, 6, e.action) |
+			       store_bind_text(s, 7, e.target) |
+			       store_bind_text(s, 8, e.details) |
+			       store_bind_text(s, 9, e.prev_hash) |
+			       store_bind_text(s, 10, hash));
 }
 
 /* ------------------------------------------------------------ read */

@@ -70,7 +70,7 @@ static int hold_set(struct store *st, int64_t pid, const char *reason,
 		    rd_date since)
 {
 	sqlite3_stmt *s = NULL;
-	int r, rc;
+	int r;
 
 	r = store_stmt(st, STMT_HOLD_SET,
 		       "UPDATE patients SET hold_reason = ?2, hold_since = ?3"
@@ -78,17 +78,10 @@ static int hold_set(struct store *st, int64_t pid, const char *reason,
 		       &s);
 	if (r < 0)
 		return r;
-	if ((sqlite3_bind_int64(s, 1, pid) | store_bind_text(s, 2, reason) |
-	     store_bind_date(s, 3, reason ? since : DATE_NONE)) != SQLITE_OK) {
-		r = store_fail_bind(st);
-		goto out;
-	}
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
-		r = store_fail(st, rc);
-out:
-	store_stmt_done(s);
-	return r;
+	return store_step_once(st, s,
+			       sqlite3_bind_int64(s, 1, pid) |
+			       store_bind_text(s, 2, reason) |
+			       store_bind_date(s, 3, reason ? since : DATE_NONE));
 }
 
 static int hold_change(struct store *st, const struct engine_policy *p,

@@ -150,7 +150,7 @@ out:
 int store_outbox_due_now(struct store *st, int64_t now)
 {
 	sqlite3_stmt *s = NULL;
-	int r, rc;
+	int r;
 
 	r = store_stmt(st, STMT_OUTBOX_DUE_NOW,
 		       "UPDATE outbox INDEXED BY outbox_due SET next_attempt_at = ?1"
@@ -158,16 +158,7 @@ int store_outbox_due_now(struct store *st, int64_t now)
 		       &s);
 	if (r < 0)
 		return r;
-	if (sqlite3_bind_int64(s, 1, now) != SQLITE_OK) {
-		r = store_fail_bind(st);
-		goto out;
-	}
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
-		r = store_fail(st, rc);
-out:
-	store_stmt_done(s);
-	return r;
+	return store_step_once(st, s, sqlite3_bind_int64(s, 1, now));
 }
 
 int store_outbox_next_at(struct store *st, int64_t *at)

@@ -57,23 +57,14 @@ out:
 static int set_batch_size(struct store *st, int64_t batch, size_t n)
 {
 	sqlite3_stmt *s = NULL;
-	int r, rc;
+	int r;
 
 	r = store_stmt(st, STMT_BATCH_SIZE,
 		       "UPDATE batches SET size = ?2 WHERE id = ?1", &s);
 	if (r < 0)
 		return r;
-	if ((sqlite3_bind_int64(s, 1, batch) |
-	     sqlite3_bind_int64(s, 2, (int64_t)n)) != SQLITE_OK) {
-		r = store_fail_bind(st);
-		goto out;
-	}
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
-		r = store_fail(st, rc);
-out:
-	store_stmt_done(s);
-	return r;
+	return store_step_once(st, s, sqlite3_bind_int64(s, 1, batch) |
+			       sqlite3_bind_int64(s, 2, (int64_t)n));
 }
 
 static int add_proposal(struct store *st, int64_t batch, int64_t now,

@@ -36,7 +36,7 @@ static int state_set(struct recompute_run *run, int64_t pid,
 {
 	struct store *st = run->st;
 	sqlite3_stmt *s = NULL;
-	int r, rc;
+	int r;
 
 	r = store_stmt(st, STMT_STATE_SET,
 		       "INSERT INTO dossiers(patient_id, status, retain_until,"
@@ -51,19 +51,12 @@ static int state_set(struct recompute_run *run, int64_t pid,
 		       &s);
 	if (r < 0)
 		return r;
-	if ((sqlite3_bind_int64(s, 1, pid) | sqlite3_bind_int(s, 2, o->status) |
-	     store_bind_date(s, 3, o->until) |
-	     store_bind_text(s, 4, engine_rule_name(o->basis)) |
-	     store_bind_date(s, 5, run->today)) != SQLITE_OK) {
-		r = store_fail_bind(st);
-		goto out;
-	}
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
-		r = store_fail(st, rc);
-out:
-	store_stmt_done(s);
-	return r;
+	return store_step_once(st, s,
+			       sqlite3_bind_int64(s, 1, pid) |
+			       sqlite3_bind_int(s, 2, o->status) |
+			       store_bind_date(s, 3, o->until) |
+			       store_bind_text(s, 4, engine_rule_name(o->basis)) |
+			       store_bind_date(s, 5, run->today));
 }
 
 /* Run a cached statement binding ?1 the dossier and ?2 the run's today. */
@@ -72,22 +65,13 @@ static int exec_pid_today(struct recompute_run *run, int64_t pid,
 {
 	struct store *st = run->st;
 	sqlite3_stmt *s = NULL;
-	int r, rc;
+	int r;
 
 	r = store_stmt(st, id, sql, &s);
 	if (r < 0)
 		return r;
-	if ((sqlite3_bind_int64(s, 1, pid) |
-	     store_bind_date(s, 2, run->today)) != SQLITE_OK) {
-		r = store_fail_bind(st);
-		goto out;
-	}
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
-		r = store_fail(st, rc);
-out:
-	store_stmt_done(s);
-	return r;
+	return store_step_once(st, s, sqlite3_bind_int64(s, 1, pid) |
+			       store_bind_date(s, 2, run->today));
 }
 
 /*
@@ -244,7 +228,7 @@ static int earlier_add(struct recompute_run *run, int64_t pid,
 {
 	struct store *st = run->st;
 	sqlite3_stmt *s = NULL;
-	int r, rc;
+	int r;
 
 	r = store_stmt(st, STMT_EARLIER_ADD,
 		       "INSERT INTO earlier_dates(ipp, old_until, new_until, at)"
@@ -252,18 +236,11 @@ static int earlier_add(struct recompute_run *run, int64_t pid,
 		       &s);
 	if (r < 0)
 		return r;
-	if ((sqlite3_bind_int64(s, 1, pid) | store_bind_date(s, 2, old_until) |
-	     store_bind_date(s, 3, new_until) |
-	     sqlite3_bind_int64(s, 4, run->now)) != SQLITE_OK) {
-		r = store_fail_bind(st);
-		goto out;
-	}
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
-		r = store_fail(st, rc);
-out:
-	store_stmt_done(s);
-	return r;
+	return store_step_once(st, s,
+			       sqlite3_bind_int64(s, 1, pid) |
+			       store_bind_date(s, 2, old_until) |
+			       store_bind_date(s, 3, new_until) |
+			       sqlite3_bind_int64(s, 4, run->now));
 }
 
 static bool is_changed(const struct recompute_old *old,

@@ -440,10 +440,22 @@ out:
 	return r;
 }
 
+int store_step_once(struct store *st, sqlite3_stmt *s, int bound)
+{
+	int rc, r = 0;
+
+	if (bound != SQLITE_OK)
+		r = store_fail_bind(st);
+	else if ((rc = sqlite3_step(s)) != SQLITE_DONE)
+		r = store_fail(st, rc);
+	store_stmt_done(s);
+	return r;
+}
+
 int store_meta_set(struct store *st, const char *key, const char *value)
 {
 	sqlite3_stmt *s = NULL;
-	int r, rc;
+	int r;
 
 	if (!key || !value)
 		return -EINVAL;
@@ -453,15 +465,7 @@ int store_meta_set(struct store *st, const char *key, const char *value)
 		       &s);
 	if (r < 0)
 		return r;
-	if ((store_bind_text(s, 1, key) | store_bind_text(s, 2, value)) !=
-	    SQLITE_OK) {
-		r = store_fail_bind(st);
-		goto out;
-	}
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
-		r = store_fail(st, rc);
-out:
-	store_stmt_done(s);
-	return r;
+	return store_step_once(st, s,
+			       store_bind_text(s, 1, key) |
+			       store_bind_text(s, 2, value));
 }

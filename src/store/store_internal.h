@@ -410,6 +410,12 @@ void store_stmt_done(sqlite3_stmt *s);
 int store_fail(struct store *st, int rc);
 /* The same after a bind failed (the code is the connection's last error). */
 int store_fail_bind(struct store *st);
+/*
+ * Finish a cached statement that returns no row, its parameters bound:
+ * bound is the OR of the bind results. Steps it once unless a bind
+ * failed, resets it, and returns 0 or the error (recorded as above).
+ */
+int store_step_once(struct store *st, sqlite3_stmt *s, int bound);
 /* Record a message of our own and return err (a negative errno). */
 int store_error(struct store *st, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

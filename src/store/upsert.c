@@ -49,7 +49,7 @@ static bool cache_key_fits(const char *key)
 int store_mark_dirty(struct store *st, int64_t pid)
 {
 	sqlite3_stmt *s = NULL;
-	int r, rc;
+	int r;
 
 	if (st->imp.active) {
 		if (st->imp.bulk || st->imp.marked_pid == pid)
@@ -61,17 +61,9 @@ int store_mark_dirty(struct store *st, int64_t pid)
 		       &s);
 	if (r < 0)
 		return r;
-	if (sqlite3_bind_int64(s, 1, pid) != SQLITE_OK) {
-		r = store_fail_bind(st);
-		goto out;
-	}
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
-		r = store_fail(st, rc);
-	else if (st->imp.active)
+	r = store_step_once(st, s, sqlite3_bind_int64(s, 1, pid));
+	if (r == 0 && st->imp.active)
 		st->imp.marked_pid = pid;
-out:
-	store_stmt_done(s);
 	return r;
 }
 

@@ -219,21 +219,12 @@ static int delete_rows(struct store *st, enum store_stmt id, const char *sql,
 		       int64_t pid)
 {
 	sqlite3_stmt *s = NULL;
-	int r, rc;
+	int r;
 
 	r = store_stmt(st, id, sql, &s);
 	if (r < 0)
 		return r;
-	if (sqlite3_bind_int64(s, 1, pid) != SQLITE_OK) {
-		r = store_fail_bind(st);
-		goto out;
-	}
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
-		r = store_fail(st, rc);
-out:
-	store_stmt_done(s);
-	return r;
+	return store_step_once(st, s, sqlite3_bind_int64(s, 1, pid));
 }
 
 /*
