@@ -238,6 +238,7 @@ int store_import_end(struct store *st)
 		r = exec(st, tables[st->imp.kind].mark);
 		if (r < 0)
 			return r;
+		store_count(st, STORE_COUNT_DIRTY, sqlite3_changes64(st->db));
 	}
 	store_import_reset(st);
 	return 0;

@@ -65,7 +65,7 @@ out:
 	return r;
 }
 
-/* Set (reason) or clear (NULL) the hold; the trigger marks it dirty. */
+/* Set (reason) or clear (NULL) the hold, and mark the dossier dirty. */
 static int hold_set(struct store *st, int64_t pid, const char *reason,
 		    rd_date since)
 {
@@ -78,10 +78,10 @@ static int hold_set(struct store *st, int64_t pid, const char *reason,
 		       &s);
 	if (r < 0)
 		return r;
-	return store_step_once(st, s,
-			       sqlite3_bind_int64(s, 1, pid) |
-			       store_bind_text(s, 2, reason) |
-			       store_bind_date(s, 3, reason ? since : DATE_NONE));
+	r = store_step_once(st, s, sqlite3_bind_int64(s, 1, pid) |
+			    store_bind_text(s, 2, reason) |
+			    store_bind_date(s, 3, reason ? since : DATE_NONE));
+	return r < 0 ? r : store_mark_dirty(st, pid);
 }
 
 static int hold_change(struct store *st, const struct engine_policy *p,
@@ -167,7 +167,7 @@ int store_litigation_open(struct store *st, const struct engine_policy *p,
 		r = store_error(st, -EEXIST, "litigation id already used");
 		goto out;
 	}
-	store_count_facts(st, STORE_FACT_LITIGATIONS, 1);
+	store_count(st, STORE_FACT_LITIGATIONS, 1);
 	store_stmt_done(s);
 	s = NULL;
 	/* No trigger marks it (schema v5); the recompute below clears it. */

@@ -293,7 +293,8 @@ static int state_index(const char *state)
 	return -1;
 }
 
-/* The running totals of the counts table (schema v4), kept by triggers. */
+/* The running totals of the counts table (schema v4): kept by triggers
+ * for batches and proposals, by the store for the rest (store_count). */
 static int counts_read(struct store *st, struct store_counts *c)
 {
 	sqlite3_stmt *s = NULL;
@@ -332,9 +333,13 @@ static int counts_read(struct store *st, struct store_counts *c)
 		r = store_fail(st, rc);
 	store_stmt_done(s);
 	/* This connection's own uncommitted rows, as for every other read. */
-	c->encounters += st->fact_delta[STORE_FACT_ENCOUNTERS];
-	c->transfusions += st->fact_delta[STORE_FACT_TRANSFUSIONS];
-	c->litigations += st->fact_delta[STORE_FACT_LITIGATIONS];
+	c->encounters += st->count_delta[STORE_FACT_ENCOUNTERS];
+	c->transfusions += st->count_delta[STORE_FACT_TRANSFUSIONS];
+	c->litigations += st->count_delta[STORE_FACT_LITIGATIONS];
+	c->patients += st->count_delta[STORE_COUNT_PATIENTS];
+	c->dirty += st->count_delta[STORE_COUNT_DIRTY];
+	for (int i = 0; i < 4; i++)
+		c->by_status[i] += st->count_delta[STORE_COUNT_STATUS + i];
 	return r;
 }
 

@@ -487,6 +487,10 @@ int store_recompute_due(struct store *st, const struct engine_policy *p,
 
 int store_mark_all_dirty(struct store *st)
 {
-	return store_exec_stmt(st, STMT_MARK_ALL_DIRTY,
-			       "UPDATE dossiers SET dirty = 1 WHERE dirty = 0");
+	int r = store_exec_stmt(st, STMT_MARK_ALL_DIRTY,
+				"UPDATE dossiers SET dirty = 1 WHERE dirty = 0");
+
+	if (r == 0)
+		store_count(st, STORE_COUNT_DIRTY, sqlite3_changes64(st->db));
+	return r;
 }

@@ -31,7 +31,40 @@ int recompute_basis_id(const unsigned char *text)
 	return r < 0 ? -1 : r;
 }
 
+/* The row of a dossier that has none (see state_set). */
+static int state_create(struct recompute_run *run, int64_t pid,
+			const struct recompute_outcome *o)
+{
+	struct store *st = run->st;
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	r = store_stmt(st, STMT_STATE_CREATE,
+		       "INSERT INTO dossiers(patient_id, status, retain_until,"
+		       "  basis, computed_on, dirty)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+		       &s);
+	if (r < 0)
+		return r;
+	r = store_step_once(st, s, sqlite3_bind_int64(s, 1, pid) |
+			    sqlite3_bind_int(s, 2, o->status) |
+			    store_bind_date(s, 3, o->until) |
+			    store_bind_text(s, 4, engine_rule_name(o->basis)) |
+			    store_bind_date(s, 5, run->today));
+	if (r == 0)
+		store_count(st, store_status_counter((int)o->status), 1);
+	return r;
+}
+
+/*
+ * Write the outcome over the dossier's row, and move it between the
+ * totals by what old says it was: old was read on this transaction's
+ * snapshot, and nothing but this run has written the row since. Every
+ * patient has a row (created with it); one without is created all the
+ * same, rather than lose the outcome.
+ */
 static int state_set(struct recompute_run *run, int64_t pid,
+		     const struct recompute_old *old,
 		     const struct recompute_outcome *o)
 {
 	struct store *st = run->st;
@@ -39,24 +72,26 @@ static int state_set(struct recompute_run *run, int64_t pid,
 	int r;
 
 	r = store_stmt(st, STMT_STATE_SET,
-		       "INSERT INTO dossiers(patient_id, status, retain_until,"
-		       "  basis, computed_on, dirty)"
-		       " VALUES (?1, ?2, ?3, ?4, ?5, 0)"
-		       " ON CONFLICT(patient_id) DO UPDATE SET"
-		       "  status = excluded.status,"
-		       "  retain_until = excluded.retain_until,"
-		       "  basis = excluded.basis,"
-		       "  computed_on = excluded.computed_on,"
-		       "  dirty = 0",
+		       "UPDATE dossiers SET status = ?2, retain_until = ?3,"
+		       "  basis = ?4, computed_on = ?5, dirty = 0"
+		       " WHERE patient_id = ?1",
 		       &s);
 	if (r < 0)
 		return r;
-	return store_step_once(st, s,
-			       sqlite3_bind_int64(s, 1, pid) |
-			       sqlite3_bind_int(s, 2, o->status) |
-			       store_bind_date(s, 3, o->until) |
-			       store_bind_text(s, 4, engine_rule_name(o->basis)) |
-			       store_bind_date(s, 5, run->today));
+	r = store_step_once(st, s, sqlite3_bind_int64(s, 1, pid) |
+			    sqlite3_bind_int(s, 2, o->status) |
+			    store_bind_date(s, 3, o->until) |
+			    store_bind_text(s, 4, engine_rule_name(o->basis)) |
+			    store_bind_date(s, 5, run->today));
+	if (r < 0)
+		return r;
+	if (sqlite3_changes(st->db) == 0)
+		return state_create(run, pid, o);
+	store_count(st, store_status_counter(old->has ? (int)old->status : -1), -1);
+	store_count(st, store_status_counter((int)o->status), 1);
+	if (old->dirty)
+		store_count(st, STORE_COUNT_DIRTY, -1);
+	return 0;
 }
 
 /* Run a cached statement binding ?1 the dossier and ?2 the run's today. */
@@ -83,9 +118,14 @@ static int exec_pid_today(struct recompute_run *run, int64_t pid,
  */
 static int state_clean(struct recompute_run *run, int64_t pid)
 {
-	return exec_pid_today(run, pid, STMT_STATE_CLEAN,
-			      "UPDATE dossiers SET dirty = 0, computed_on = ?2"
-			      " WHERE patient_id = ?1");
+	int r = exec_pid_today(run, pid, STMT_STATE_CLEAN,
+			       "UPDATE dossiers SET dirty = 0, computed_on = ?2"
+			       " WHERE patient_id = ?1 AND dirty = 1");
+
+	if (r == 0)
+		store_count(run->st, STORE_COUNT_DIRTY,
+			    -(int64_t)sqlite3_changes(run->st->db));
+	return r;
 }
 
 void recompute_outcome_of(const struct engine_result *res,
@@ -297,7 +337,7 @@ int recompute_apply(struct recompute_run *run, int64_t pid,
 		    old->basis == (int)o->basis)
 			r = state_clean(run, pid);
 		else
-			r = state_set(run, pid, o);
+			r = state_set(run, pid, old, o);
 		if (r < 0)
 			return r;
 	} else if (run->anomaly_check && o->status == ENGINE_ANOMALY) {

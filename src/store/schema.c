@@ -15,7 +15,8 @@
  * engine needs, so loading a dossier, or streaming every fact in patient
  * order for a full recompute, never visits the table itself.
  *
- * Computed state, one row per patient (created by a trigger):
+ * Computed state, one row per patient (created with the patient; up to
+ * version 5 by a trigger):
  *   dossiers(patient_id, status (enum engine_status), retain_until, basis
  *            (rule name), computed_on (day of the evaluation that last
  *            wrote the row or cleared its mark, or of an anomaly's last
@@ -27,8 +28,8 @@
  * dossiers_by_status(status, retain_until) serve the nightly scan and the
  * forecast. Up to version 4, triggers on the fact tables marked the dossier
  * dirty; since version 5 the store does (store_mark_dirty), once per
- * patient rather than once per row. A hold still marks it by a trigger on
- * patients.
+ * patient rather than once per row; since version 6 also when the patient
+ * row itself changes (a date, a hold).
  *
  * Workflow, the register of eliminations (version 2):
  *   batches(id, created_on, created_at, size, visa_reference, visa_at,
@@ -364,6 +365,31 @@ static const char schema_v5[] =
 	DROP_FACT_TRIGGERS("transfusions")
 	DROP_FACT_TRIGGERS("litigations");
 
+/*
+ * Version 6: no trigger is left on patients and dossiers. A trigger makes
+ * its statement a multi-row write that may abort halfway, for which SQLite
+ * keeps a statement journal: the original of every page the statement
+ * changes, copied and allocated anew, then written to a temporary file
+ * for the rest of the transaction once one statement outgrew 64 KiB. That
+ * copy was a third of an import's time (doc/performance.md). The store
+ * now creates the dossier row with its patient, marks the dossier dirty
+ * when the patient changes (upsert.c, facts.c), and keeps the totals of
+ * patients, dirty dossiers and dossiers by status in C (store_count), as
+ * it has kept the fact tables' since version 4. The totals are right when
+ * the migration runs (the triggers kept them) and carry on from there.
+ * Batches and proposals, written a row at a time by the workflow, keep
+ * their triggers.
+ */
+static const char schema_v6[] =
+	"DROP TRIGGER patients_ai;\n"
+	"DROP TRIGGER patients_au;\n"
+	"DROP TRIGGER cnt_patients_ai;\n"
+	"DROP TRIGGER cnt_patients_ad;\n"
+	"DROP TRIGGER cnt_dossiers_ai;\n"
+	"DROP TRIGGER cnt_dossiers_ad;\n"
+	"DROP TRIGGER cnt_dossiers_status;\n"
+	"DROP TRIGGER cnt_dossiers_dirty;\n";
+
 /* migrations[i] takes the schema from version i to version i + 1. */
 static const char *const migrations[] = {
 	schema_v1,
@@ -371,6 +397,7 @@ static const char *const migrations[] = {
 	schema_v3,
 	schema_v4,
 	schema_v5,
+	schema_v6,
 };
 
 const char *store_schema_migration(int v)

@@ -299,7 +299,7 @@ const char *store_errmsg(const struct store *st)
 /* Lookups cached by upserts hold within one transaction only. */
 static void forget_transaction(struct store *st)
 {
-	memset(st->fact_delta, 0, sizeof(st->fact_delta));
+	memset(st->count_delta, 0, sizeof(st->count_delta));
 	store_upsert_forget(st);
 	store_import_reset(st);
 }
@@ -311,17 +311,30 @@ int store_begin(struct store *st)
 	return store_exec_stmt(st, STMT_BEGIN, "BEGIN IMMEDIATE");
 }
 
-/* The fact tables' totals, added once per transaction. */
-static int flush_fact_totals(struct store *st)
-{
-	static const char *const names[STORE_N_FACTS] = {"encounters", "transfusions",
-							 "litigations"};
+/* The counts table's name of each enum store_counter. */
+static const char *const counter_names[STORE_N_COUNTERS] = {
+	[STORE_FACT_ENCOUNTERS] = "encounters",
+	[STORE_FACT_TRANSFUSIONS] = "transfusions",
+	[STORE_FACT_LITIGATIONS] = "litigations",
+	[STORE_COUNT_PATIENTS] = "patients",
+	[STORE_COUNT_DIRTY] = "dirty",
+	[STORE_COUNT_STATUS_NONE] = "status.none",
+	[STORE_COUNT_STATUS + 0] = "status.0",
+	[STORE_COUNT_STATUS + 1] = "status.1",
+	[STORE_COUNT_STATUS + 2] = "status.2",
+	[STORE_COUNT_STATUS + 3] = "status.3",
+};
 
-	for (int i = 0; i < STORE_N_FACTS; i++) {
+_Static_assert(ENGINE_ANOMALY == 3, "four statuses, counted as status.0-3");
+
+/* The running totals, added once per transaction. */
+static int flush_totals(struct store *st)
+{
+	for (int i = 0; i < STORE_N_COUNTERS; i++) {
 		sqlite3_stmt *s = NULL;
 		int r, rc;
 
-		if (!st->fact_delta[i])
+		if (!st->count_delta[i])
 			continue;
 		r = store_stmt(st, STMT_COUNT_ADD,
 			       "INSERT INTO counts(name, n) VALUES (?1, ?2)"
@@ -329,8 +342,8 @@ static int flush_fact_totals(struct store *st)
 			       &s);
 		if (r < 0)
 			return r;
-		if ((store_bind_text(s, 1, names[i]) |
-		     sqlite3_bind_int64(s, 2, st->fact_delta[i])) != SQLITE_OK) {
+		if ((store_bind_text(s, 1, counter_names[i]) |
+		     sqlite3_bind_int64(s, 2, st->count_delta[i])) != SQLITE_OK) {
 			r = store_fail_bind(st);
 		} else if ((rc = sqlite3_step(s)) != SQLITE_DONE) {
 			r = store_fail(st, rc);
@@ -338,7 +351,7 @@ static int flush_fact_totals(struct store *st)
 		store_stmt_done(s);
 		if (r < 0)
 			return r;
-		st->fact_delta[i] = 0;
+		st->count_delta[i] = 0;
 	}
 	return 0;
 }
@@ -349,17 +362,12 @@ int store_commit(struct store *st)
 	int r = store_import_end(st);
 
 	if (r == 0)
-		r = flush_fact_totals(st);
+		r = flush_totals(st);
 	if (r == 0)
 		r = store_exec_stmt(st, STMT_COMMIT, "COMMIT");
 	if (r == 0)
 		forget_transaction(st);
 	return r;
-}
-
-void store_count_facts(struct store *st, int fact, int64_t delta)
-{
-	st->fact_delta[fact] += delta;
 }
 
 int store_rollback(struct store *st)

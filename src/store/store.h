@@ -30,7 +30,7 @@
 #include "engine/workflow.h"
 
 /* Schema version reached by store_open() (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 

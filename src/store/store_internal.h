@@ -27,10 +27,14 @@ enum store_stmt {
 	STMT_META_SET,
 	/* upsert.c */
 	STMT_PATIENT_ID,
-	STMT_PATIENT_UPSERT,
+	STMT_PATIENT_READ,
+	STMT_PATIENT_INSERT,
+	STMT_PATIENT_UPDATE,
+	STMT_DOSSIER_CREATE,
 	STMT_KIND_ID,
 	STMT_KIND_ADD,
 	STMT_ENCOUNTER_UPSERT,
+	STMT_ENCOUNTER_APPEND,
 	STMT_TRANSFUSION_UPSERT,
 	STMT_LITIGATION_UPSERT,
 	/* recompute.c */
@@ -49,6 +53,7 @@ enum store_stmt {
 	STMT_ALL_LITIGATIONS,
 	STMT_STATE_GET,
 	STMT_STATE_SET,
+	STMT_STATE_CREATE,
 	STMT_ALL_STATES,
 	STMT_DOSSIERS_MAX,
 	STMT_DIRTY_COUNT,
@@ -68,6 +73,7 @@ enum store_stmt {
 	/* workflow.c */
 	STMT_STEP_READ,
 	STMT_STEP_UPDATE,
+	STMT_DESTROY_DOSSIER_READ,
 	STMT_DESTROY_DOSSIER,
 	STMT_DESTROY_ENCOUNTERS,
 	STMT_DESTROY_TRANSFUSIONS,
@@ -254,12 +260,23 @@ struct store_actor_copy {
 	int64_t now;
 };
 
-/* The fact tables whose totals the store keeps (not triggers). */
-enum store_fact {
+/*
+ * The running totals the store keeps itself (schema v6: no trigger), as
+ * deltas of the open transaction that store_commit adds to the counts
+ * table: the fact tables, the patients, the dirty dossiers and the
+ * dossiers of each status (STORE_COUNT_STATUS + enum engine_status;
+ * STORE_COUNT_STATUS_NONE for a dossier never computed).
+ */
+enum store_counter {
 	STORE_FACT_ENCOUNTERS,
 	STORE_FACT_TRANSFUSIONS,
 	STORE_FACT_LITIGATIONS,
 	STORE_N_FACTS,
+	STORE_COUNT_PATIENTS = STORE_N_FACTS,
+	STORE_COUNT_DIRTY,
+	STORE_COUNT_STATUS_NONE,
+	STORE_COUNT_STATUS,
+	STORE_N_COUNTERS = STORE_COUNT_STATUS + 4,
 };
 
 /*
@@ -333,9 +350,10 @@ struct store {
 	int64_t changes_at_begin;
 	int wal_frames; /* after the last commit (store_defer_checkpoints) */
 
-	/* Rows added (or removed) to the fact tables in the open transaction,
-	 * written to the counts table by store_commit. */
-	int64_t fact_delta[STORE_N_FACTS];
+	/* What the open transaction added to (or took from) each running
+	 * total (enum store_counter), written to the counts table by
+	 * store_commit. */
+	int64_t count_delta[STORE_N_COUNTERS];
 
 	struct store_upsert_cache uc;
 	struct store_import imp;
@@ -374,9 +392,19 @@ static inline int store_import_row(struct store *store)
  * which undid it; or after its end): active = false. */
 void store_import_reset(struct store *st);
 
-/* Rows added to (delta > 0) or removed from a fact table (enum
- * store_fact) in the open transaction. */
-void store_count_facts(struct store *st, int fact, int64_t delta);
+/* Add delta to running total c (enum store_counter) in the open
+ * transaction. */
+static inline void store_count(struct store *store, int c, int64_t delta)
+{
+	store->count_delta[c] += delta;
+}
+
+/* The counter of the dossiers of status (an enum engine_status, or -1
+ * for a dossier never computed). */
+static inline int store_status_counter(int status)
+{
+	return status < 0 ? STORE_COUNT_STATUS_NONE : STORE_COUNT_STATUS + status;
+}
 
 /* Rows handled between two checks of a long operation (progress, paging). */
 #define STORE_PAGE 1000

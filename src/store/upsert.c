@@ -5,7 +5,15 @@
  * the fact tables have no triggers: the dossiers concerned are marked
  * dirty here (both owners when a row moves to another patient), once per
  * run of one patient's rows within an import session, since a file
- * usually holds a patient's rows together. Patients keep their trigger.
+ * usually holds a patient's rows together. Since v6 patients have no
+ * trigger either: a new patient's dossier row is created here, a changed
+ * one marked dirty, and the totals counted (store_count).
+ *
+ * Patients and encounters, written by the million, are written by plain
+ * INSERTs and UPDATEs of one row rather than upserts (ON CONFLICT ... DO
+ * UPDATE), for which SQLite keeps a statement journal: a copy of every
+ * page the statement changes (schema.c, version 6). The small files of
+ * transfusions and litigations keep their upserts.
  * A patient created under the IPP of a dossier the register records as
  * destroyed starts a new dossier: that is reported (STORE_REBORN) and
  * audited.
@@ -62,9 +70,12 @@ int store_mark_dirty(struct store *st, int64_t pid)
 	if (r < 0)
 		return r;
 	r = store_step_once(st, s, sqlite3_bind_int64(s, 1, pid));
-	if (r == 0 && st->imp.active)
+	if (r < 0)
+		return r;
+	store_count(st, STORE_COUNT_DIRTY, sqlite3_changes(st->db));
+	if (st->imp.active)
 		st->imp.marked_pid = pid;
-	return r;
+	return 0;
 }
 
 /* Mark the owner of a changed row, and its previous owner when it moved. */
@@ -202,7 +213,7 @@ static int fact_upsert_step(struct store *st, sqlite3_stmt *s, int fact)
 	int r = upsert_step(st, s);
 
 	if (r > 0 && sqlite3_last_insert_rowid(st->db) != 0)
-		store_count_facts(st, fact, 1);
+		store_count(st, fact, 1);
 	return r;
 }
 
@@ -281,55 +292,122 @@ static int reborn(struct store *st, const char *ipp)
 	return r < 0 ? r : STORE_REBORN;
 }
 
-int store_upsert_patient(struct store *st, const char *ipp, rd_date birth,
-			 rd_date death)
+struct patient_row {
+	int64_t id;
+	rd_date birth, death;
+};
+
+/* The stored patient of ipp: 1 found, 0 none. */
+static int patient_read(struct store *st, const char *ipp,
+			struct patient_row *out)
 {
 	sqlite3_stmt *s = NULL;
-	bool inserted;
-	int r;
+	int r, rc;
 
-	if (blank(ipp))
-		return -EINVAL;
-	r = store_stmt(st, STMT_PATIENT_UPSERT,
-		       "INSERT INTO patients(ipp, birth_date, death_date)"
-		       " VALUES (?1, ?2, ?3)"
-		       " ON CONFLICT(ipp) DO UPDATE SET"
-		       "  birth_date = excluded.birth_date,"
-		       "  death_date = excluded.death_date"
-		       " WHERE birth_date IS NOT excluded.birth_date"
-		       "  OR death_date IS NOT excluded.death_date",
+	r = store_stmt(st, STMT_PATIENT_READ,
+		       "SELECT id, birth_date, death_date FROM patients"
+		       " WHERE ipp = ?1",
 		       &s);
 	if (r < 0)
 		return r;
-	if ((store_bind_text(s, 1, ipp) | store_bind_date(s, 2, birth) |
-	     store_bind_date(s, 3, death)) != SQLITE_OK) {
+	if (store_bind_text(s, 1, ipp) != SQLITE_OK) {
 		r = store_fail_bind(st);
 		goto out;
 	}
-	/*
-	 * An upsert turned update leaves the last insert rowid alone, and so
-	 * does the trigger's insert into dossiers once it ends: a non-zero
-	 * rowid after the step means a patient was created.
-	 */
-	sqlite3_set_last_insert_rowid(st->db, 0);
-	r = upsert_step(st, s);
-	inserted = r == 1 && sqlite3_last_insert_rowid(st->db) != 0;
-	store_stmt_done(s);
-	s = NULL;
-	if (inserted) {
-		r = destroyed_before(st, ipp);
-		if (r > 0)
-			r = reborn(st, ipp);
-		else if (r == 0)
-			r = 1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(s, 0);
+		out->birth = store_column_date(s, 1);
+		out->death = store_column_date(s, 2);
+		r = 1;
+	} else if (rc != SQLITE_DONE) {
+		r = store_fail(st, rc);
 	}
 out:
 	store_stmt_done(s);
 	return r;
 }
 
-/* The bulk path: nobody's row existed before the session, so no previous
- * owner can need a mark (store_import_end marks every owner). */
+/* A new patient and its dossier row (not computed yet, dirty). */
+static int patient_insert(struct store *st, const char *ipp, rd_date birth,
+			  rd_date death)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t pid;
+	int r;
+
+	r = store_stmt(st, STMT_PATIENT_INSERT,
+		       "INSERT INTO patients(ipp, birth_date, death_date)"
+		       " VALUES (?1, ?2, ?3)",
+		       &s);
+	if (r < 0)
+		return r;
+	r = store_step_once(st, s, store_bind_text(s, 1, ipp) |
+			    store_bind_date(s, 2, birth) |
+			    store_bind_date(s, 3, death));
+	if (r < 0)
+		return r;
+	pid = sqlite3_last_insert_rowid(st->db);
+	r = store_stmt(st, STMT_DOSSIER_CREATE,
+		       "INSERT INTO dossiers(patient_id, dirty) VALUES (?1, 1)",
+		       &s);
+	if (r < 0)
+		return r;
+	r = store_step_once(st, s, sqlite3_bind_int64(s, 1, pid));
+	if (r < 0)
+		return r;
+	store_count(st, STORE_COUNT_PATIENTS, 1);
+	store_count(st, STORE_COUNT_STATUS_NONE, 1);
+	store_count(st, STORE_COUNT_DIRTY, 1);
+	return 0;
+}
+
+static int patient_update(struct store *st, const struct patient_row *row)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	r = store_stmt(st, STMT_PATIENT_UPDATE,
+		       "UPDATE patients SET birth_date = ?2, death_date = ?3"
+		       " WHERE id = ?1",
+		       &s);
+	if (r < 0)
+		return r;
+	r = store_step_once(st, s, sqlite3_bind_int64(s, 1, row->id) |
+			    store_bind_date(s, 2, row->birth) |
+			    store_bind_date(s, 3, row->death));
+	return r < 0 ? r : store_mark_dirty(st, row->id);
+}
+
+int store_upsert_patient(struct store *st, const char *ipp, rd_date birth,
+			 rd_date death)
+{
+	struct patient_row old = {0};
+	int r;
+
+	if (blank(ipp))
+		return -EINVAL;
+	r = patient_read(st, ipp, &old);
+	if (r < 0)
+		return r;
+	if (r == 1) {
+		if (old.birth == birth && old.death == death)
+			return 0;
+		old.birth = birth;
+		old.death = death;
+		r = patient_update(st, &old);
+		return r < 0 ? r : 1;
+	}
+	r = patient_insert(st, ipp, birth, death);
+	if (r < 0)
+		return r;
+	r = destroyed_before(st, ipp);
+	if (r > 0)
+		return reborn(st, ipp);
+	return r < 0 ? r : 1;
+}
+
+/* An encounter id given twice in a bulk session: the last row wins. */
 static int encounter_upsert(struct store *st, const char *id, int64_t pid,
 			    int64_t kid, rd_date start, rd_date end)
 {
@@ -357,6 +435,47 @@ static int encounter_upsert(struct store *st, const char *id, int64_t pid,
 		r = store_fail_bind(st);
 	else
 		r = fact_upsert_step(st, s, STORE_FACT_ENCOUNTERS);
+	store_stmt_done(s);
+	return r;
+}
+
+/*
+ * The bulk path: nobody's row existed before the session, so no previous
+ * owner can need a mark (store_import_end marks every owner), and a row
+ * is appended by a plain INSERT. Its id is checked against the primary
+ * key before anything is written, so a repeated id fails the INSERT
+ * cleanly, and the upsert (with its statement journal) takes that row.
+ */
+static int encounter_append(struct store *st, const char *id, int64_t pid,
+			    int64_t kid, rd_date start, rd_date end)
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	r = store_stmt(st, STMT_ENCOUNTER_APPEND,
+		       "INSERT INTO encounters(encounter_id, patient_id, kind_id,"
+		       "  start_date, end_date) VALUES (?1, ?2, ?3, ?4, ?5)",
+		       &s);
+	if (r < 0)
+		return r;
+	if ((store_bind_text(s, 1, id) | sqlite3_bind_int64(s, 2, pid) |
+	     sqlite3_bind_int64(s, 3, kid) | store_bind_date(s, 4, start) |
+	     store_bind_date(s, 5, end)) != SQLITE_OK) {
+		r = store_fail_bind(st);
+		goto out;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		store_count(st, STORE_FACT_ENCOUNTERS, 1);
+		r = 1;
+	} else if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		store_stmt_done(s);
+		s = NULL;
+		r = encounter_upsert(st, id, pid, kid, start, end);
+	} else {
+		r = store_fail(st, rc);
+	}
+out:
 	store_stmt_done(s);
 	return r;
 }
@@ -430,7 +549,7 @@ static int encounter_write(struct store *st, bool exists, const char *id,
 	if (rc != SQLITE_DONE)
 		r = store_fail(st, rc);
 	else if (!exists)
-		store_count_facts(st, STORE_FACT_ENCOUNTERS, 1);
+		store_count(st, STORE_FACT_ENCOUNTERS, 1);
 out:
 	store_stmt_done(s);
 	return r;
@@ -459,7 +578,7 @@ int store_upsert_encounter(struct store *st, const char *id, const char *ipp,
 	if (r < 0)
 		return r;
 	if (st->imp.active && st->imp.bulk)
-		return encounter_upsert(st, id, row.pid, row.kid, start, end);
+		return encounter_append(st, id, row.pid, row.kid, start, end);
 	found = encounter_read(st, id, &old);
 	if (found < 0)
 		return found;

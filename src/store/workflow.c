@@ -227,6 +227,37 @@ static int delete_rows(struct store *st, enum store_stmt id, const char *sql,
 	return store_step_once(st, s, sqlite3_bind_int64(s, 1, pid));
 }
 
+/* The dossier's totals (status, dirty) leave with its row: 0 or error. */
+static int uncount_dossier(struct store *st, int64_t pid)
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	r = store_stmt(st, STMT_DESTROY_DOSSIER_READ,
+		       "SELECT status, dirty FROM dossiers WHERE patient_id = ?1",
+		       &s);
+	if (r < 0)
+		return r;
+	if (sqlite3_bind_int64(s, 1, pid) != SQLITE_OK) {
+		r = store_fail_bind(st);
+		goto out;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		int status = sqlite3_column_type(s, 0) == SQLITE_NULL
+				     ? -1
+				     : sqlite3_column_int(s, 0);
+
+		store_count(st, store_status_counter(status), -1);
+		store_count(st, STORE_COUNT_DIRTY, -sqlite3_column_int(s, 1));
+	} else if (rc != SQLITE_DONE) {
+		r = store_fail(st, rc);
+	}
+out:
+	store_stmt_done(s);
+	return r;
+}
+
 /*
  * Delete a destroyed dossier's facts and computed row. The computed row
  * goes first, and nothing marks a dossier about to vanish dirty (schema v5
@@ -239,7 +270,7 @@ static int destroy_facts(struct store *st, int64_t pid)
 	static const struct {
 		enum store_stmt id;
 		const char *sql;
-		int fact; /* whose total the store keeps, or -1 */
+		int counter; /* the total its rows leave (enum store_counter) */
 	} del[] = {
 		{STMT_DESTROY_DOSSIER, "DELETE FROM dossiers WHERE patient_id = ?1", -1},
 		{STMT_DESTROY_ENCOUNTERS,
@@ -248,20 +279,20 @@ static int destroy_facts(struct store *st, int64_t pid)
 		 "DELETE FROM transfusions WHERE patient_id = ?1", STORE_FACT_TRANSFUSIONS},
 		{STMT_DESTROY_LITIGATIONS,
 		 "DELETE FROM litigations WHERE patient_id = ?1", STORE_FACT_LITIGATIONS},
-		{STMT_DESTROY_PATIENT, "DELETE FROM patients WHERE id = ?1", -1},
+		{STMT_DESTROY_PATIENT, "DELETE FROM patients WHERE id = ?1",
+		 STORE_COUNT_PATIENTS},
 	};
+	int r = uncount_dossier(st, pid);
 
-	for (size_t i = 0; i < sizeof(del) / sizeof(del[0]); i++) {
-		int r = delete_rows(st, del[i].id, del[i].sql, pid);
-
-		if (r < 0)
-			return r;
-		if (del[i].fact >= 0)
-			store_count_facts(st, del[i].fact, -(int64_t)sqlite3_changes(st->db));
+	for (size_t i = 0; r == 0 && i < sizeof(del) / sizeof(del[0]); i++) {
+		r = delete_rows(st, del[i].id, del[i].sql, pid);
+		if (r == 0 && del[i].counter >= 0)
+			store_count(st, del[i].counter,
+				    -(int64_t)sqlite3_changes(st->db));
 	}
 	/* The patient's id is gone: no cached lookup may return it. */
 	store_upsert_forget(st);
-	return 0;
+	return r;
 }
 
 static int step_audit(struct store *st, int64_t id, const struct current *c,

@@ -3,9 +3,9 @@
  * Unit tests of the import path of schema v5: dossiers marked dirty by the
  * store rather than by triggers (both owners of a moved row, nothing for
  * an unchanged one), the lookups cached within a transaction and forgotten
- * when it rolls back, the v4 -> v5 migration, and the bulk path of a first
- * load, which must leave exactly the dossiers the row-by-row path leaves,
- * and nothing at all when it fails.
+ * when it rolls back, the migrations from v4 (v5, v6), and the bulk path
+ * of a first load, which must leave exactly the dossiers the row-by-row
+ * path leaves, and nothing at all when it fails.
  */
 #include "config.h"
 
@@ -100,16 +100,13 @@ static void base(void)
 
 /* ------------------------------------------------------------ marking */
 
-Test(store_import, schema_v5_has_no_fact_triggers)
+Test(store_import, schema_v6_has_no_triggers_on_facts_and_dossiers)
 {
+	/* Any trigger would bring back the statement journal (schema.c). */
 	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema WHERE type ="
-			     " 'trigger' AND tbl_name IN ('encounters',"
-			     " 'transfusions', 'litigations')"),
+			     " 'trigger' AND tbl_name IN ('patients', 'dossiers',"
+			     " 'encounters', 'transfusions', 'litigations')"),
 		     0);
-	/* Patients keep theirs (a hold marks its dossier). */
-	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema WHERE name ="
-			     " 'patients_au'"),
-		     1);
 }
 
 /* Each fact kind, in and out of an import session, in a transaction. */
@@ -312,7 +309,7 @@ Test(store_import, rolled_back_rows_leave_an_unknown_ipp_unknown)
 
 /* ------------------------------------------------------------ migration */
 
-Test(store_import, migration_v4_to_v5_keeps_data)
+Test(store_import, migration_from_v4_keeps_data_and_totals)
 {
 	char old[sizeof(path)], sql[2048];
 	sqlite3 *db;
@@ -385,6 +382,27 @@ Test(store_import, migration_v4_to_v5_keeps_data)
 	cr_assert_eq(dirty_of("A"), 1);
 	cr_assert_eq(dirty_of("C"), 1);
 	cr_assert_eq(dirty_of("B"), 0);
+
+	/* v6: the totals the triggers kept carry on, kept by the store. */
+	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema WHERE type ="
+			     " 'trigger' AND tbl_name IN ('patients', 'dossiers')"),
+		     0);
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_upsert_patient(st, "D", D("1980-01-01"), DATE_NONE), 1);
+	cr_assert_eq(store_upsert_patient(st, "B", D("1960-01-01"),
+					  D("2020-02-02")),
+		     1);
+	cr_assert_eq(store_recompute_dirty(st, &pol, TODAY, NULL, NULL, NULL), 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(store_counts(st, &c), 0);
+	cr_assert_eq(c.patients, 4);
+	cr_assert_eq(c.patients, raw_int("SELECT count(*) FROM patients"));
+	cr_assert_eq(c.dirty, 0);
+	for (int i = 0; i < 4; i++) {
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM dossiers WHERE status = %d", i);
+		cr_assert_eq(c.by_status[i], raw_int(sql), "status %d", i);
+	}
 }
 
 /* ------------------------------------------------------------ bulk */

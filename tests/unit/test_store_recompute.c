@@ -387,8 +387,7 @@ Test(recompute, streamed_state_matches_point_queries)
 Test(recompute, dirty_streamed_matches_dirty_paged)
 {
 	phase1();
-	raw_exec("UPDATE dossiers SET dirty = 1"
-		 " WHERE (patient_id * 7919) % 10 < 3");
+	raw_mark_dirty("(patient_id * 7919) % 10 < 3");
 	compare((struct run_opts){.split = -1, .stream_dirty = 1},
 		(struct run_opts){.split = -1, .stream_dirty = -1}, true,
 		"dirty streamed / paged");
@@ -397,8 +396,7 @@ Test(recompute, dirty_streamed_matches_dirty_paged)
 Test(recompute, dirty_streamed_after_a_write_in_the_transaction)
 {
 	phase1();
-	raw_exec("UPDATE dossiers SET dirty = 1"
-		 " WHERE (patient_id * 7919) % 10 < 3");
+	raw_mark_dirty("(patient_id * 7919) % 10 < 3");
 	/* The split must see the encounter written in the same transaction,
 	 * which a second connection cannot: it stays on one thread. */
 	compare((struct run_opts){.split = 1, .stream_dirty = 1, .upsert = true},
@@ -418,7 +416,7 @@ Test(recompute, full_split_all_dirty_matches_serial)
 {
 	phase1();
 	/* Every row is written: the queue between the threads fills. */
-	raw_exec("UPDATE dossiers SET dirty = 1");
+	raw_mark_dirty("1");
 	compare((struct run_opts){.split = 1, .full = true, .two_threads = true},
 		(struct run_opts){.split = -1, .full = true}, true,
 		"full all dirty, two threads / one");
@@ -436,8 +434,7 @@ Test(recompute, no_split_after_a_write_in_the_transaction)
 Test(recompute, dirty_split_matches_paged)
 {
 	phase1();
-	raw_exec("UPDATE dossiers SET dirty = 1"
-		 " WHERE (patient_id * 7919) % 10 < 3");
+	raw_mark_dirty("(patient_id * 7919) % 10 < 3");
 	compare((struct run_opts){.split = 1, .stream_dirty = 1,
 				  .two_threads = true},
 		(struct run_opts){.split = -1, .stream_dirty = -1}, true,
@@ -547,8 +544,8 @@ Test(recompute, due_selects_the_anomalies_time_can_resolve)
 		     0);
 	cr_assert_eq(s.recomputed, 0);
 	/* A dirty anomaly is always recomputed. */
-	raw_exec("UPDATE dossiers SET dirty = 1 WHERE patient_id ="
-		 " (SELECT id FROM patients WHERE ipp = 'BEFORE')");
+	raw_mark_dirty("patient_id ="
+		       " (SELECT id FROM patients WHERE ipp = 'BEFORE')");
 	s = (struct store_recompute_stats){0};
 	cr_assert_eq(store_recompute_due(st, &p, D("2026-11-21"), NULL, NULL, &s),
 		     0);
