@@ -40,10 +40,16 @@ static const struct {
 		 " AND patient_id IN (SELECT patient_id FROM litigations)"},
 };
 
+void store_indexes_free(struct store_index_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		sqlite3_free(set->sql[i]);
+	memset(set, 0, sizeof(*set));
+}
+
 void store_import_reset(struct store *st)
 {
-	for (size_t i = 0; i < st->imp.n_index; i++)
-		sqlite3_free(st->imp.index_sql[i]);
+	store_indexes_free(&st->imp.idx);
 	memset(&st->imp, 0, sizeof(st->imp));
 }
 
@@ -80,6 +86,7 @@ static int table_empty(struct store *st, const char *probe)
  * of sqlite_schema is over. 1 saved, 0 too many to bother, or an error.
  */
 static int save_indexes(struct store *st, const char *table,
+			struct store_index_set *set,
 			char *names[STORE_BULK_MAX_INDEXES])
 {
 	sqlite3_stmt *s = NULL;
@@ -97,23 +104,22 @@ static int save_indexes(struct store *st, const char *table,
 		goto out;
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		size_t n = st->imp.n_index;
+		size_t n = set->n;
 
 		if (n == STORE_BULK_MAX_INDEXES) {
 			r = 0;
 			break;
 		}
 		names[n] = sqlite3_mprintf("%s", sqlite3_column_text(s, 0));
-		st->imp.index_sql[n] =
-			sqlite3_mprintf("%s", sqlite3_column_text(s, 1));
-		if (!names[n] || !st->imp.index_sql[n]) {
+		set->sql[n] = sqlite3_mprintf("%s", sqlite3_column_text(s, 1));
+		if (!names[n] || !set->sql[n]) {
 			sqlite3_free(names[n]);
 			names[n] = NULL;
-			sqlite3_free(st->imp.index_sql[n]);
+			sqlite3_free(set->sql[n]);
 			r = -ENOMEM;
 			break;
 		}
-		st->imp.n_index++;
+		set->n++;
 	}
 	if (r == 1 && rc != SQLITE_DONE)
 		r = store_fail(st, rc);
@@ -122,25 +128,27 @@ out:
 	return r;
 }
 
-/* Drop the table's indexes for the session: 1 bulk, 0 not, or an error. */
-static int go_bulk(struct store *st, const char *table)
+int store_indexes_drop(struct store *st, const char *table,
+		       struct store_index_set *set)
 {
 	char *names[STORE_BULK_MAX_INDEXES] = {0};
-	int r = save_indexes(st, table, names);
+	int r = save_indexes(st, table, set, names);
 
-	for (size_t i = 0; r == 1 && i < st->imp.n_index; i++) {
+	for (size_t i = 0; r == 1 && i < set->n; i++) {
 		/* An identifier cannot be bound; %w quotes it. */
 		char *sql = sqlite3_mprintf("DROP INDEX \"%w\"", names[i]);
 
 		r = sql ? exec(st, sql) : -ENOMEM;
 		sqlite3_free(sql);
 		if (r == 0) {
-			st->imp.n_dropped++;
+			set->n_dropped++;
 			r = 1;
 		}
 	}
 	for (size_t i = 0; i < STORE_BULK_MAX_INDEXES; i++)
 		sqlite3_free(names[i]);
+	if (r == 0)
+		store_indexes_free(set); /* too many: none dropped */
 	return r;
 }
 
@@ -184,19 +192,14 @@ int store_import_turn(struct store *st)
 	if (st->imp.bulk || ++st->imp.rows < st->bulk_after)
 		return 0;
 	st->imp.eligible = false;
-	r = go_bulk(st, tables[st->imp.kind].table);
+	r = store_indexes_drop(st, tables[st->imp.kind].table, &st->imp.idx);
 	if (r < 0) {
 		/* The caller rolls back. Should it commit instead, the
 		 * indexes already dropped are built again first. */
-		st->imp.bulk = st->imp.n_dropped > 0;
+		st->imp.bulk = st->imp.idx.n_dropped > 0;
 		return r;
 	}
-	if (r == 0) {
-		/* Too many indexes: none was dropped, stay row by row. */
-		for (size_t i = 0; i < st->imp.n_index; i++)
-			sqlite3_free(st->imp.index_sql[i]);
-		st->imp.n_index = 0;
-	}
+	/* 0: too many indexes, none dropped: stay row by row. */
 	st->imp.bulk = r == 1;
 	return 0;
 }
@@ -207,17 +210,25 @@ int store_import_turn(struct store *st)
  * written to the WAL first (still inside the transaction) so that they
  * are clean, can be freed for it rather than kept beside it.
  */
-static int rebuild_indexes(struct store *st)
+int store_indexes_rebuild(struct store *st, struct store_index_set *set)
 {
-	int rc = sqlite3_db_cacheflush(st->db);
-	int r;
+	int rc, r, r2;
 
+	if (set->n_dropped == 0) {
+		store_indexes_free(set);
+		return 0;
+	}
+	rc = sqlite3_db_cacheflush(st->db);
 	if (rc != SQLITE_OK)
 		return store_fail(st, rc);
 	r = exec(st, "PRAGMA cache_size = -" STORE_STR(STORE_SORT_CACHE_KIB));
-	for (size_t i = 0; r == 0 && i < st->imp.n_dropped; i++)
-		r = exec(st, st->imp.index_sql[i]);
-	int r2 = exec(st, "PRAGMA cache_size = -" STORE_STR(STORE_CACHE_KIB));
+	/* On an error the set stays: what was built is built, and a commit
+	 * must not happen (the caller rolls back). */
+	for (; r == 0 && set->n_dropped > 0; set->n_dropped--)
+		r = exec(st, set->sql[set->n - set->n_dropped]);
+	r2 = exec(st, "PRAGMA cache_size = -" STORE_STR(STORE_CACHE_KIB));
+	if (r == 0 && r2 == 0)
+		store_indexes_free(set);
 	return r < 0 ? r : r2;
 }
 
@@ -232,7 +243,7 @@ int store_import_end(struct store *st)
 	if (st->imp.bulk) {
 		/* On an error the session stays open: a commit then fails
 		 * too, rather than keep a table without its indexes. */
-		r = rebuild_indexes(st);
+		r = store_indexes_rebuild(st, &st->imp.idx);
 		if (r < 0)
 			return r;
 		r = exec(st, tables[st->imp.kind].mark);

@@ -393,55 +393,59 @@ static int recompute_paged(struct recompute_run *run, int stmt,
 	return 0;
 }
 
-/*
- * Whether enough dossiers are dirty that one pass over every dossier in
- * id order (recompute_stream.c) costs less than a point query per dirty
- * one: about 30-40 us each when their pages miss the cache, against about
- * 1-2 us per dossier for the sequential pass. The dirty ones are counted
- * through their partial index up to the threshold only, so that a nightly
- * scan of a few thousand stays cheap.
- */
-static int many_dirty(struct store *st, bool *many)
+/* The first column of a statement that binds nothing, as an integer. */
+static int int_of(struct store *st, enum store_stmt id, const char *sql,
+		  int64_t *out)
 {
 	sqlite3_stmt *s = NULL;
-	int64_t n, threshold;
 	int r, rc;
 
-	if (st->recompute_stream_dirty != 0) {
-		*many = st->recompute_stream_dirty > 0;
-		return 0;
-	}
-	r = store_stmt(st, STMT_DOSSIERS_MAX,
-		       "SELECT max(patient_id) FROM dossiers", &s);
+	r = store_stmt(st, id, sql, &s);
 	if (r < 0)
 		return r;
 	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		r = store_fail(st, rc);
-		store_stmt_done(s);
-		return r;
-	}
-	n = sqlite3_column_int64(s, 0); /* ids are dense but for destructions */
-	store_stmt_done(s);
-	threshold = n / RECOMPUTE_STREAM_DIRTY_SHARE + 1;
-	r = store_stmt(st, STMT_DIRTY_COUNT,
-		       "SELECT count(*) FROM (SELECT 1 FROM dossiers"
-		       " INDEXED BY dossiers_dirty WHERE dirty = 1 LIMIT ?1)",
-		       &s);
-	if (r < 0)
-		return r;
-	if (sqlite3_bind_int64(s, 1, threshold) != SQLITE_OK) {
-		r = store_fail_bind(st);
-		store_stmt_done(s);
-		return r;
-	}
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW)
-		r = store_fail(st, rc);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
 	else
-		*many = sqlite3_column_int64(s, 0) >= threshold;
+		r = store_fail(st, rc);
 	store_stmt_done(s);
 	return r;
+}
+
+/*
+ * How to recompute the dirty dossiers. One pass over every dossier in id
+ * order (recompute_stream.c) costs less than a point query per dirty one
+ * once 1 in RECOMPUTE_STREAM_DIRTY_SHARE is dirty: about 30-40 us each
+ * when their pages miss the cache, against about 1-2 us per dossier for
+ * the sequential pass. When RECOMPUTE_BULK_SHARE or more are dirty (an
+ * establishment's first load), most rows will be written, each moving
+ * its entries in the dossiers' indexes at random places (2-3 us a row):
+ * the indexes are then dropped and built again by one sort each. The
+ * dirty total is the one the store keeps (exact, and free to read).
+ */
+static int dirty_share(struct store *st, bool *many, bool *most)
+{
+	int64_t n = 0, dirty = 0;
+	int r;
+
+	r = int_of(st, STMT_DOSSIERS_MAX, "SELECT max(patient_id) FROM dossiers",
+		   &n); /* ids are dense but for destructions */
+	if (r == 0)
+		r = int_of(st, STMT_DIRTY_COUNT,
+			   "SELECT ifnull(sum(n), 0) FROM counts"
+			   " WHERE name = 'dirty'",
+			   &dirty);
+	if (r < 0)
+		return r;
+	dirty += st->count_delta[STORE_COUNT_DIRTY];
+	*many = dirty > 0 && dirty >= n / RECOMPUTE_STREAM_DIRTY_SHARE;
+	*most = dirty > 0 && dirty >= n / RECOMPUTE_BULK_SHARE;
+	if (st->recompute_stream_dirty != 0)
+		*many = st->recompute_stream_dirty > 0;
+	if (st->recompute_bulk_dossiers != 0)
+		*most = st->recompute_bulk_dossiers > 0;
+	*most = *most && *many;
+	return 0;
 }
 
 int store_recompute_dirty(struct store *st, const struct engine_policy *p,
@@ -449,13 +453,21 @@ int store_recompute_dirty(struct store *st, const struct engine_policy *p,
 			  struct store_recompute_stats *stats)
 {
 	struct recompute_run run;
-	bool many = false;
+	bool many = false, most = false;
 	int r = recompute_run_start(&run, st, p, today, progress, ctx);
 
 	if (r == 0)
-		r = many_dirty(st, &many);
+		r = dirty_share(st, &many, &most);
+	/* The indexes come back before the commit (store_commit), or with
+	 * the rollback of a failure. */
+	if (r == 0 && most && st->dossier_idx.n == 0) {
+		r = store_indexes_drop(st, "dossiers", &st->dossier_idx);
+		r = r < 0 ? r : 0;
+	}
 	if (r == 0 && many)
 		r = recompute_streamed(&run, true);
+	if (r == 0 && many)
+		r = store_indexes_rebuild(st, &st->dossier_idx);
 	else if (r == 0)
 		r = recompute_paged(&run, STMT_DIRTY_PAGE, STORE_SQL_DIRTY_PAGE,
 				    false);

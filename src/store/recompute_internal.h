@@ -70,6 +70,9 @@ void recompute_run_end(const struct recompute_run *run,
 /* store_recompute_dirty streams when at least 1 dossier in this many is
  * dirty (after a large import), and queries each one otherwise. */
 #define RECOMPUTE_STREAM_DIRTY_SHARE 16
+/* ... and drops the dossiers' indexes meanwhile when at least 1 in this
+ * many is dirty (recompute.c, dirty_share). */
+#define RECOMPUTE_BULK_SHARE 4
 
 /* The state of a dossier that has no row yet (state_set creates it). */
 void recompute_old_none(struct recompute_old *old);

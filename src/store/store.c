@@ -302,6 +302,7 @@ static void forget_transaction(struct store *st)
 	memset(st->count_delta, 0, sizeof(st->count_delta));
 	store_upsert_forget(st);
 	store_import_reset(st);
+	store_indexes_free(&st->dossier_idx);
 }
 
 int store_begin(struct store *st)
@@ -361,6 +362,8 @@ int store_commit(struct store *st)
 	/* Never commit a bulk table without its indexes. */
 	int r = store_import_end(st);
 
+	if (r == 0)
+		r = store_indexes_rebuild(st, &st->dossier_idx);
 	if (r == 0)
 		r = flush_totals(st);
 	if (r == 0)

@@ -298,8 +298,16 @@ struct store_upsert_cache {
 	int destroyed_any; /* register holds a destroyed dossier: -1 unknown */
 };
 
-/* bulk.c: an import session of one table (store_import_begin). */
+/* bulk.c: a table's own indexes, dropped for a bulk write and built
+ * again by one sort each (store_indexes_drop, store_indexes_rebuild). */
 #define STORE_BULK_MAX_INDEXES 4
+struct store_index_set {
+	char *sql[STORE_BULK_MAX_INDEXES]; /* to rebuild (sqlite3_free) */
+	size_t n;
+	size_t n_dropped; /* the first n_dropped of sql are dropped */
+};
+
+/* bulk.c: an import session of one table (store_import_begin). */
 /*
  * Rows of a session before it turns bulk. Dropping and building an index
  * changes the schema, which costs every cached statement a new prepare
@@ -313,9 +321,7 @@ struct store_import {
 	uint64_t rows;     /* rows upserted in the session */
 	bool bulk;         /* indexes dropped, dirty marks set-based at the end */
 	int64_t marked_pid; /* the dossier this session marked last, or 0 */
-	char *index_sql[STORE_BULK_MAX_INDEXES]; /* to rebuild (sqlite3_free) */
-	size_t n_index;
-	size_t n_dropped; /* the first n_dropped of index_sql are dropped */
+	struct store_index_set idx;
 };
 
 struct store {
@@ -343,6 +349,7 @@ struct store {
 	 * always, -1 never (a second thread; streaming the dirty dossiers). */
 	int recompute_split;
 	int recompute_stream_dirty;
+	int recompute_bulk_dossiers; /* drop dossiers' indexes (recompute.c) */
 	unsigned recompute_splits; /* recomputes that took two threads */
 	/* sqlite3_total_changes64() when store_begin opened the transaction:
 	 * while it is unchanged, the transaction has written nothing, and a
@@ -357,6 +364,9 @@ struct store {
 
 	struct store_upsert_cache uc;
 	struct store_import imp;
+	/* dossiers' indexes, dropped by a recompute that rewrites most rows
+	 * (recompute.c), built again before the commit at the latest. */
+	struct store_index_set dossier_idx;
 	uint64_t bulk_after; /* STORE_BULK_AFTER; tests lower it */
 };
 
@@ -391,6 +401,23 @@ static inline int store_import_row(struct store *store)
 /* bulk.c: drop the session without rebuilding anything (at a rollback,
  * which undid it; or after its end): active = false. */
 void store_import_reset(struct store *st);
+
+/*
+ * bulk.c: drop table's own indexes (not a primary key's) in the open
+ * transaction, saving their definitions in *set: 1 dropped, 0 left alone
+ * (more than STORE_BULK_MAX_INDEXES), or an error (then the first
+ * set->n_dropped are dropped). A rollback brings them back; otherwise
+ * store_indexes_rebuild must run before the commit.
+ */
+int store_indexes_drop(struct store *st, const char *table,
+		       struct store_index_set *set);
+
+/* bulk.c: build the dropped indexes again (a sort each, with a smaller
+ * page cache beside it), then forget them: 0 or an error. */
+int store_indexes_rebuild(struct store *st, struct store_index_set *set);
+
+/* bulk.c: forget the saved definitions (after a rollback). */
+void store_indexes_free(struct store_index_set *set);
 
 /* Add delta to running total c (enum store_counter) in the open
  * transaction. */
