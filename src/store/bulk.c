@@ -25,7 +25,8 @@ static const struct {
 	const char *probe;
 	const char *mark;
 } tables[] = {
-	[STORE_IMPORT_PATIENTS] = {NULL, NULL, NULL},
+	/* Patients keep their index (the IPP is looked up): never bulk. */
+	[STORE_IMPORT_PATIENTS] = {NULL, "SELECT 1 FROM patients LIMIT 1", NULL},
 	[STORE_IMPORT_ENCOUNTERS] =
 		{"encounters", "SELECT 1 FROM encounters LIMIT 1",
 		 "UPDATE dossiers SET dirty = 1 WHERE dirty = 0"
@@ -169,11 +170,12 @@ int store_import_begin(struct store *st, enum store_import_kind kind)
 		return 0;
 	st->imp.active = true;
 	st->imp.kind = kind;
-	if (!tables[kind].table)
-		return 0;
 	r = table_empty(st, tables[kind].probe);
 	if (r < 0)
 		return r;
+	st->imp.fresh = r == 1;
+	if (!tables[kind].table)
+		return 0;
 	st->imp.eligible = r == 1;
 	return st->bulk_after == 0 ? store_import_row(st) : 0;
 }

@@ -464,13 +464,14 @@ int store_recompute_dirty(struct store *st, const struct engine_policy *p,
 		r = store_indexes_drop(st, "dossiers", &st->dossier_idx);
 		r = r < 0 ? r : 0;
 	}
-	if (r == 0 && many)
+	if (r == 0 && many) {
 		r = recompute_streamed(&run, true);
-	if (r == 0 && many)
-		r = store_indexes_rebuild(st, &st->dossier_idx);
-	else if (r == 0)
+		if (r == 0)
+			r = store_indexes_rebuild(st, &st->dossier_idx);
+	} else if (r == 0) {
 		r = recompute_paged(&run, STMT_DIRTY_PAGE, STORE_SQL_DIRTY_PAGE,
 				    false);
+	}
 	if (r == 0)
 		recompute_run_end(&run, stats);
 	return r;

@@ -317,7 +317,8 @@ struct store_index_set {
 struct store_import {
 	bool active;
 	int kind;          /* enum store_import_kind */
-	bool eligible;     /* the table was empty at the start: may turn bulk */
+	bool fresh;        /* the table was empty at the start */
+	bool eligible;     /* fresh, and may turn bulk */
 	uint64_t rows;     /* rows upserted in the session */
 	bool bulk;         /* indexes dropped, dirty marks set-based at the end */
 	int64_t marked_pid; /* the dossier this session marked last, or 0 */

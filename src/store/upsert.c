@@ -328,13 +328,17 @@ out:
 	return r;
 }
 
-/* A new patient and its dossier row (not computed yet, dirty). */
+/*
+ * A new patient and its dossier row (not computed yet, dirty), or -EEXIST
+ * (nothing written, no error set) when the IPP is taken: the UNIQUE check
+ * fails before the INSERT writes anything.
+ */
 static int patient_insert(struct store *st, const char *ipp, rd_date birth,
 			  rd_date death)
 {
 	sqlite3_stmt *s = NULL;
 	int64_t pid;
-	int r;
+	int r, rc;
 
 	r = store_stmt(st, STMT_PATIENT_INSERT,
 		       "INSERT INTO patients(ipp, birth_date, death_date)"
@@ -342,9 +346,18 @@ static int patient_insert(struct store *st, const char *ipp, rd_date birth,
 		       &s);
 	if (r < 0)
 		return r;
-	r = store_step_once(st, s, store_bind_text(s, 1, ipp) |
-			    store_bind_date(s, 2, birth) |
-			    store_bind_date(s, 3, death));
+	if ((store_bind_text(s, 1, ipp) | store_bind_date(s, 2, birth) |
+	     store_bind_date(s, 3, death)) != SQLITE_OK) {
+		r = store_fail_bind(st);
+		store_stmt_done(s);
+		return r;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE)
+		r = -EEXIST;
+	else if (rc != SQLITE_DONE)
+		r = store_fail(st, rc);
+	store_stmt_done(s);
 	if (r < 0)
 		return r;
 	pid = sqlite3_last_insert_rowid(st->db);
@@ -387,20 +400,30 @@ int store_upsert_patient(struct store *st, const char *ipp, rd_date birth,
 
 	if (blank(ipp))
 		return -EINVAL;
-	r = patient_read(st, ipp, &old);
-	if (r < 0)
-		return r;
-	if (r == 1) {
-		if (old.birth == birth && old.death == death)
-			return 0;
-		old.birth = birth;
-		old.death = death;
-		r = patient_update(st, &old);
-		return r < 0 ? r : 1;
+	/* A first load (no patient when the session began): every IPP is
+	 * new but one the file repeats, which the INSERT finds itself. */
+	if (st->imp.active && st->imp.fresh &&
+	    st->imp.kind == STORE_IMPORT_PATIENTS)
+		r = patient_insert(st, ipp, birth, death);
+	else
+		r = -EEXIST;
+	if (r == -EEXIST) {
+		r = patient_read(st, ipp, &old);
+		if (r < 0)
+			return r;
+		if (r == 1) {
+			if (old.birth == birth && old.death == death)
+				return 0;
+			old.birth = birth;
+			old.death = death;
+			r = patient_update(st, &old);
+			return r < 0 ? r : 1;
+		}
+		r = patient_insert(st, ipp, birth, death);
 	}
-	r = patient_insert(st, ipp, birth, death);
 	if (r < 0)
-		return r;
+		return r == -EEXIST ? store_error(st, -EIO, "IPP taken but not found")
+				    : r;
 	r = destroyed_before(st, ipp);
 	if (r > 0)
 		return reborn(st, ipp);

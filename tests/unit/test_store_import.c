@@ -431,6 +431,14 @@ static void load_all(bool sessions, uint64_t bulk_after)
 							      : DATE_NONE),
 			      0);
 	}
+	/* Repeated IPPs (a first load inserts without a lookup, and the
+	 * INSERT finds the repeat): the same values change nothing, others
+	 * win, and the patient keeps its id. */
+	cr_assert_eq(store_upsert_patient(st, "P003", D("1930-01-01") + 3 * 400,
+					  D("2010-06-01") + 3),
+		     0, "%s", store_errmsg(st));
+	cr_assert_eq(store_upsert_patient(st, "P004", D("1931-01-01"), DATE_NONE),
+		     1, "%s", store_errmsg(st));
 	if (sessions)
 		cr_assert_eq(store_import_end(st), 0);
 	/* Patients first, computed (anomalies: no encounter), so that only
@@ -438,6 +446,11 @@ static void load_all(bool sessions, uint64_t bulk_after)
 	cr_assert_eq(store_recompute_dirty(st, &pol, TODAY, NULL, NULL, NULL), 0);
 	commit();
 	cr_assert_eq(raw_int("SELECT count(*) FROM dossiers WHERE dirty = 1"), 0);
+	cr_assert_eq(raw_int("SELECT count(*) FROM patients"), N_PATIENTS);
+	cr_assert_eq(raw_int("SELECT birth_date FROM patients WHERE id ="
+			     " (SELECT id FROM patients WHERE ipp = 'P004')"
+			     " AND id = 5"),
+		     D("1931-01-01"));
 
 	begin();
 	if (sessions) {
