@@ -124,7 +124,7 @@ static void session(enum store_import_kind kind)
 
 static const char *ipp_of(int i)
 {
-	static char buf[8];
+	static char buf[16];
 
 	snprintf(buf, sizeof(buf), "P%02d", i);
 	return buf;
