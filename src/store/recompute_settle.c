@@ -31,29 +31,24 @@ int recompute_basis_id(const unsigned char *text)
 	return r < 0 ? -1 : r;
 }
 
-/* The row of a dossier that has none (see state_set). */
-static int state_create(struct recompute_run *run, int64_t pid,
-			const struct recompute_outcome *o)
+/* Run a cached statement binding ?1 the dossier, ?2-?4 the outcome's
+ * status, date and basis, ?5 the run's today. */
+static int exec_outcome(struct recompute_run *run, int64_t pid,
+			const struct recompute_outcome *o, enum store_stmt id,
+			const char *sql)
 {
 	struct store *st = run->st;
 	sqlite3_stmt *s = NULL;
 	int r;
 
-	r = store_stmt(st, STMT_STATE_CREATE,
-		       "INSERT INTO dossiers(patient_id, status, retain_until,"
-		       "  basis, computed_on, dirty)"
-		       " VALUES (?1, ?2, ?3, ?4, ?5, 0)",
-		       &s);
+	r = store_stmt(st, id, sql, &s);
 	if (r < 0)
 		return r;
-	r = store_step_once(st, s, sqlite3_bind_int64(s, 1, pid) |
-			    sqlite3_bind_int(s, 2, o->status) |
-			    store_bind_date(s, 3, o->until) |
-			    store_bind_text(s, 4, engine_rule_name(o->basis)) |
-			    store_bind_date(s, 5, run->today));
-	if (r == 0)
-		store_count(st, store_status_counter((int)o->status), 1);
-	return r;
+	return store_step_once(st, s, sqlite3_bind_int64(s, 1, pid) |
+			       sqlite3_bind_int(s, 2, o->status) |
+			       store_bind_date(s, 3, o->until) |
+			       store_bind_text(s, 4, engine_rule_name(o->basis)) |
+			       store_bind_date(s, 5, run->today));
 }
 
 /*
@@ -68,25 +63,23 @@ static int state_set(struct recompute_run *run, int64_t pid,
 		     const struct recompute_outcome *o)
 {
 	struct store *st = run->st;
-	sqlite3_stmt *s = NULL;
 	int r;
 
-	r = store_stmt(st, STMT_STATE_SET,
-		       "UPDATE dossiers SET status = ?2, retain_until = ?3,"
-		       "  basis = ?4, computed_on = ?5, dirty = 0"
-		       " WHERE patient_id = ?1",
-		       &s);
+	r = exec_outcome(run, pid, o, STMT_STATE_SET,
+			 "UPDATE dossiers SET status = ?2, retain_until = ?3,"
+			 "  basis = ?4, computed_on = ?5, dirty = 0"
+			 " WHERE patient_id = ?1");
 	if (r < 0)
 		return r;
-	r = store_step_once(st, s, sqlite3_bind_int64(s, 1, pid) |
-			    sqlite3_bind_int(s, 2, o->status) |
-			    store_bind_date(s, 3, o->until) |
-			    store_bind_text(s, 4, engine_rule_name(o->basis)) |
-			    store_bind_date(s, 5, run->today));
-	if (r < 0)
+	if (sqlite3_changes(st->db) == 0) {
+		r = exec_outcome(run, pid, o, STMT_STATE_CREATE,
+				 "INSERT INTO dossiers(patient_id, status,"
+				 "  retain_until, basis, computed_on, dirty)"
+				 " VALUES (?1, ?2, ?3, ?4, ?5, 0)");
+		if (r == 0)
+			store_count(st, store_status_counter((int)o->status), 1);
 		return r;
-	if (sqlite3_changes(st->db) == 0)
-		return state_create(run, pid, o);
+	}
 	store_count(st, store_status_counter(old->has ? (int)old->status : -1), -1);
 	store_count(st, store_status_counter((int)o->status), 1);
 	if (old->dirty)

@@ -463,6 +463,21 @@ int store_step_once(struct store *st, sqlite3_stmt *s, int bound)
 	return r;
 }
 
+int store_insert_once(struct store *st, sqlite3_stmt *s, int bound,
+		      int conflict)
+{
+	int rc, r = 0;
+
+	if (bound != SQLITE_OK)
+		r = store_fail_bind(st);
+	else if ((rc = sqlite3_step(s)) == conflict)
+		r = -EEXIST;
+	else if (rc != SQLITE_DONE)
+		r = store_fail(st, rc);
+	store_stmt_done(s);
+	return r;
+}
+
 int store_meta_set(struct store *st, const char *key, const char *value)
 {
 	sqlite3_stmt *s = NULL;

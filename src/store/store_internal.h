@@ -472,6 +472,14 @@ int store_fail_bind(struct store *st);
  * failed, resets it, and returns 0 or the error (recorded as above).
  */
 int store_step_once(struct store *st, sqlite3_stmt *s, int bound);
+/*
+ * store_step_once for a single-row INSERT, except that a violation of
+ * constraint conflict (an extended result code, SQLITE_CONSTRAINT_UNIQUE
+ * or _PRIMARYKEY) returns -EEXIST without recording an error: SQLite
+ * checks a key before it writes anything, so the transaction goes on.
+ */
+int store_insert_once(struct store *st, sqlite3_stmt *s, int bound,
+		      int conflict);
 /* Record a message of our own and return err (a negative errno). */
 int store_error(struct store *st, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

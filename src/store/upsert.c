@@ -338,7 +338,7 @@ static int patient_insert(struct store *st, const char *ipp, rd_date birth,
 {
 	sqlite3_stmt *s = NULL;
 	int64_t pid;
-	int r, rc;
+	int r;
 
 	r = store_stmt(st, STMT_PATIENT_INSERT,
 		       "INSERT INTO patients(ipp, birth_date, death_date)"
@@ -346,18 +346,11 @@ static int patient_insert(struct store *st, const char *ipp, rd_date birth,
 		       &s);
 	if (r < 0)
 		return r;
-	if ((store_bind_text(s, 1, ipp) | store_bind_date(s, 2, birth) |
-	     store_bind_date(s, 3, death)) != SQLITE_OK) {
-		r = store_fail_bind(st);
-		store_stmt_done(s);
-		return r;
-	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_CONSTRAINT_UNIQUE)
-		r = -EEXIST;
-	else if (rc != SQLITE_DONE)
-		r = store_fail(st, rc);
-	store_stmt_done(s);
+	r = store_insert_once(st, s,
+			      store_bind_text(s, 1, ipp) |
+			      store_bind_date(s, 2, birth) |
+			      store_bind_date(s, 3, death),
+			      SQLITE_CONSTRAINT_UNIQUE);
 	if (r < 0)
 		return r;
 	pid = sqlite3_last_insert_rowid(st->db);
@@ -473,7 +466,7 @@ static int encounter_append(struct store *st, const char *id, int64_t pid,
 			    int64_t kid, rd_date start, rd_date end)
 {
 	sqlite3_stmt *s = NULL;
-	int r, rc;
+	int r;
 
 	r = store_stmt(st, STMT_ENCOUNTER_APPEND,
 		       "INSERT INTO encounters(encounter_id, patient_id, kind_id,"
@@ -481,26 +474,19 @@ static int encounter_append(struct store *st, const char *id, int64_t pid,
 		       &s);
 	if (r < 0)
 		return r;
-	if ((store_bind_text(s, 1, id) | sqlite3_bind_int64(s, 2, pid) |
-	     sqlite3_bind_int64(s, 3, kid) | store_bind_date(s, 4, start) |
-	     store_bind_date(s, 5, end)) != SQLITE_OK) {
-		r = store_fail_bind(st);
-		goto out;
-	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
-		store_count(st, STORE_FACT_ENCOUNTERS, 1);
-		r = 1;
-	} else if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-		store_stmt_done(s);
-		s = NULL;
-		r = encounter_upsert(st, id, pid, kid, start, end);
-	} else {
-		r = store_fail(st, rc);
-	}
-out:
-	store_stmt_done(s);
-	return r;
+	r = store_insert_once(st, s,
+			      store_bind_text(s, 1, id) |
+			      sqlite3_bind_int64(s, 2, pid) |
+			      sqlite3_bind_int64(s, 3, kid) |
+			      store_bind_date(s, 4, start) |
+			      store_bind_date(s, 5, end),
+			      SQLITE_CONSTRAINT_PRIMARYKEY);
+	if (r == -EEXIST)
+		return encounter_upsert(st, id, pid, kid, start, end);
+	if (r < 0)
+		return r;
+	store_count(st, STORE_FACT_ENCOUNTERS, 1);
+	return 1;
 }
 
 struct encounter_row {
