@@ -253,7 +253,7 @@ for kind in patients encounters transfusions litigations; do
 	rec "floor_a.$kind.rows_per_s" "$(rate "$(rows "$DATA/$kind.csv")" "$ms")"
 done
 
-echo "== floor (a2): set-based SQL load into the daemon's schema (same indexes and triggers, no recompute)"
+echo "== floor (a2): set-based SQL load into the daemon's schema (same B-trees, dossier rows included, no recompute)"
 d2u="unixepoch(nullif(%s, '')) / 86400"
 conv() { printf "$d2u" "$1"; }
 a2() {
@@ -268,7 +268,8 @@ a2() {
 	rec "floor_a2.$kind.rows_per_s" "$(rate "$(rows "$DATA/$kind.csv")" "$ms")"
 }
 a2 patients "ipp, birth_date, death_date" \
-	"INSERT INTO patients(ipp, birth_date, death_date) SELECT ipp, $(conv birth_date), $(conv death_date) FROM stage"
+	"INSERT INTO patients(ipp, birth_date, death_date) SELECT ipp, $(conv birth_date), $(conv death_date) FROM stage;
+	 INSERT INTO dossiers(patient_id, dirty) SELECT id, 1 FROM patients"
 a2 encounters "encounter_id, ipp, kind, start_date, end_date" \
 	"INSERT OR IGNORE INTO kinds(name) SELECT DISTINCT kind FROM stage;
 	 INSERT INTO encounters SELECT s.encounter_id, p.id, k.id, $(conv s.start_date), $(conv s.end_date)

@@ -684,10 +684,13 @@ int csvimport_finish(struct csvimport *ci)
 		return -EINVAL;
 	if (ci->session) {
 		ci->session = false;
-		if (store_import_end(ci->st) < 0) {
+		int repeats = store_import_end(ci->st);
+
+		if (repeats < 0) {
 			add_error(ci, 0, "database error: %s", store_errmsg(ci->st));
 			return -EIO;
 		}
+		ci->changed -= (uint64_t)repeats;
 	}
 	return 0;
 }

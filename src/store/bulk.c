@@ -2,10 +2,11 @@
 /*
  * Import sessions, and the bulk path of an establishment's first load
  * (store.h). Fifty million encounters inserted one by one into a table
- * with its covering index encounters_by_patient pay a B-tree descent in
- * that index per row, at random places; CREATE INDEX afterwards sorts them
- * once. A dossier then needs no mark per row either: all those with rows
- * are marked by one statement.
+ * with its covering index encounters_by_patient and the unique index of
+ * encounter_id pay a B-tree descent in each index per row, at random
+ * places; CREATE INDEX afterwards sorts them once, and the table itself
+ * is appended to. A dossier then needs no mark per row either: all those
+ * with rows are marked by one statement.
  *
  * The index definitions are read back from sqlite_schema before the drop
  * and executed again as they were, so this file does not repeat the
@@ -17,28 +18,52 @@
 #include "store/store_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
-/* A fact table's name, whether it is empty, and the bulk marking. */
+/*
+ * A fact table's name, whether it is empty, the bulk marking, and for
+ * encounters, whose unique index on encounter_id is dropped too, what to
+ * do when an id came twice: the count of repeats that changed nothing
+ * (each counted changed when appended), then the delete of every row but
+ * the last of its id, which row by row would have updated the first.
+ */
 static const struct {
 	const char *table;
 	const char *probe;
 	const char *mark;
+	const char *repeats_unchanged;
+	const char *keep_last;
 } tables[] = {
 	/* Patients keep their index (the IPP is looked up): never bulk. */
-	[STORE_IMPORT_PATIENTS] = {NULL, "SELECT 1 FROM patients LIMIT 1", NULL},
+	[STORE_IMPORT_PATIENTS] = {NULL, "SELECT 1 FROM patients LIMIT 1", NULL,
+				   NULL, NULL},
 	[STORE_IMPORT_ENCOUNTERS] =
 		{"encounters", "SELECT 1 FROM encounters LIMIT 1",
 		 "UPDATE dossiers SET dirty = 1 WHERE dirty = 0"
-		 " AND patient_id IN (SELECT patient_id FROM encounters)"},
+		 " AND patient_id IN (SELECT patient_id FROM encounters)",
+		 "SELECT count(*) FROM (SELECT"
+		 "  patient_id IS lag(patient_id) OVER w"
+		 "  AND kind_id IS lag(kind_id) OVER w"
+		 "  AND start_date IS lag(start_date) OVER w"
+		 "  AND end_date IS lag(end_date) OVER w AS same"
+		 " FROM encounters"
+		 " WINDOW w AS (PARTITION BY encounter_id ORDER BY rowid))"
+		 " WHERE same",
+		 "DELETE FROM encounters WHERE rowid IN (SELECT r FROM"
+		 " (SELECT rowid AS r, row_number() OVER (PARTITION BY"
+		 "  encounter_id ORDER BY rowid DESC) AS n FROM encounters)"
+		 " WHERE n > 1)"},
 	[STORE_IMPORT_TRANSFUSIONS] =
 		{"transfusions", "SELECT 1 FROM transfusions LIMIT 1",
 		 "UPDATE dossiers SET dirty = 1 WHERE dirty = 0"
-		 " AND patient_id IN (SELECT patient_id FROM transfusions)"},
+		 " AND patient_id IN (SELECT patient_id FROM transfusions)",
+		 NULL, NULL},
 	[STORE_IMPORT_LITIGATIONS] =
 		{"litigations", "SELECT 1 FROM litigations LIMIT 1",
 		 "UPDATE dossiers SET dirty = 1 WHERE dirty = 0"
-		 " AND patient_id IN (SELECT patient_id FROM litigations)"},
+		 " AND patient_id IN (SELECT patient_id FROM litigations)",
+		 NULL, NULL},
 };
 
 void store_indexes_free(struct store_index_set *set)
@@ -224,18 +249,67 @@ int store_indexes_rebuild(struct store *st, struct store_index_set *set)
 	if (rc != SQLITE_OK)
 		return store_fail(st, rc);
 	r = exec(st, "PRAGMA cache_size = -" STORE_STR(STORE_SORT_CACHE_KIB));
-	/* On an error the set stays: what was built is built, and a commit
-	 * must not happen (the caller rolls back). */
-	for (; r == 0 && set->n_dropped > 0; set->n_dropped--)
+	/* On an error the set keeps the index that failed and those after
+	 * it: what was built is built, and a commit must not happen (the
+	 * caller rolls back, or builds them again). */
+	while (r == 0 && set->n_dropped > 0) {
 		r = exec(st, set->sql[set->n - set->n_dropped]);
+		if (r == 0)
+			set->n_dropped--;
+		else if (sqlite3_extended_errcode(st->db) ==
+			 SQLITE_CONSTRAINT_UNIQUE)
+			r = -EEXIST;
+	}
 	r2 = exec(st, "PRAGMA cache_size = -" STORE_STR(STORE_CACHE_KIB));
 	if (r == 0 && r2 == 0)
 		store_indexes_free(set);
 	return r < 0 ? r : r2;
 }
 
+/* The value of a query's single row, or an error. */
+static int64_t query_int(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t v;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc);
+	rc = sqlite3_step(s);
+	v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : store_fail(st, rc);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/*
+ * A unique index failed to build: an id came twice in the file, and each
+ * repeat was appended. Keep the last row of each id, as the updates of
+ * the row-by-row path would have, and count the repeats that changed
+ * nothing, for the caller to take back from its changed rows. Rare (a
+ * first load repeating itself), so two more sorts of the table are fine.
+ * The mark that follows finds the owners of the rows kept; an owner that
+ * lost its only row ends as it began the session, with none.
+ */
+static int keep_last_rows(struct store *st, int64_t *unchanged)
+{
+	int64_t n;
+	int r;
+
+	n = query_int(st, tables[st->imp.kind].repeats_unchanged);
+	if (n < 0)
+		return (int)n;
+	r = exec(st, tables[st->imp.kind].keep_last);
+	if (r < 0)
+		return r;
+	*unchanged = n;
+	store_count(st, STORE_FACT_ENCOUNTERS, -sqlite3_changes64(st->db));
+	return 0;
+}
+
 int store_import_end(struct store *st)
 {
+	int64_t unchanged = 0;
 	int r = 0;
 
 	if (!st)
@@ -246,6 +320,11 @@ int store_import_end(struct store *st)
 		/* On an error the session stays open: a commit then fails
 		 * too, rather than keep a table without its indexes. */
 		r = store_indexes_rebuild(st, &st->imp.idx);
+		if (r == -EEXIST && tables[st->imp.kind].keep_last) {
+			r = keep_last_rows(st, &unchanged);
+			if (r == 0)
+				r = store_indexes_rebuild(st, &st->imp.idx);
+		}
 		if (r < 0)
 			return r;
 		r = exec(st, tables[st->imp.kind].mark);
@@ -254,5 +333,5 @@ int store_import_end(struct store *st)
 		store_count(st, STORE_COUNT_DIRTY, sqlite3_changes64(st->db));
 	}
 	store_import_reset(st);
-	return 0;
+	return unchanged > INT_MAX ? INT_MAX : (int)unchanged;
 }

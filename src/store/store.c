@@ -362,7 +362,7 @@ int store_commit(struct store *st)
 	/* Never commit a bulk table without its indexes. */
 	int r = store_import_end(st);
 
-	if (r == 0)
+	if (r >= 0)
 		r = store_indexes_rebuild(st, &st->dossier_idx);
 	if (r == 0)
 		r = flush_totals(st);

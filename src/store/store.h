@@ -30,7 +30,7 @@
 #include "engine/workflow.h"
 
 /* Schema version reached by store_open() (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store;
 
@@ -114,11 +114,18 @@ int store_upsert_litigation(struct store *st, const char *id,
  * When a fact table is empty at store_import_begin (an establishment's
  * first load), the session turns bulk once it has written 50,000 rows: the
  * table's secondary indexes are dropped, to be built once, sorted, by
- * store_import_end, which then marks every dossier having rows set-based. Everything stays in the caller's
- * transaction, so a rollback restores the indexes too. Outside a
- * transaction, store_import_begin does nothing (each row marks its
- * dossier). store_commit, and the next store_import_begin, end a
- * session left open.
+ * store_import_end, which then marks every dossier having rows set-based.
+ * Everything stays in the caller's transaction, so a rollback restores the
+ * indexes too. Outside a transaction, store_import_begin does nothing
+ * (each row marks its dossier). store_commit, and the next
+ * store_import_begin, end a session left open.
+ *
+ * A bulk session of encounters drops the unique index of encounter_id as
+ * well: each row is appended, and an id given twice in the file is found
+ * when the index is built again. The last row of each id is kept, as the
+ * row-by-row path keeps it, but each repeat was counted changed (1) when
+ * written: store_import_end returns how many of them repeated their
+ * id's previous row exactly, which row by row would have returned 0.
  */
 enum store_import_kind {
 	STORE_IMPORT_PATIENTS,
@@ -127,6 +134,7 @@ enum store_import_kind {
 	STORE_IMPORT_LITIGATIONS,
 };
 int store_import_begin(struct store *st, enum store_import_kind kind);
+/* 0 or more (the repeats above), or an error. */
 int store_import_end(struct store *st);
 /* Whether the open session is bulk (for tests and logs). */
 bool store_import_is_bulk(const struct store *st);

@@ -33,7 +33,6 @@ enum store_stmt {
 	STMT_DOSSIER_CREATE,
 	STMT_KIND_ID,
 	STMT_KIND_ADD,
-	STMT_ENCOUNTER_UPSERT,
 	STMT_ENCOUNTER_APPEND,
 	STMT_TRANSFUSION_UPSERT,
 	STMT_LITIGATION_UPSERT,
@@ -414,7 +413,8 @@ int store_indexes_drop(struct store *st, const char *table,
 		       struct store_index_set *set);
 
 /* bulk.c: build the dropped indexes again (a sort each, with a smaller
- * page cache beside it), then forget them: 0 or an error. */
+ * page cache beside it), then forget them: 0, -EEXIST when a unique index
+ * met a key twice (it and those after it stay dropped), or an error. */
 int store_indexes_rebuild(struct store *st, struct store_index_set *set);
 
 /* bulk.c: forget the saved definitions (after a rollback). */

@@ -423,44 +423,12 @@ int store_upsert_patient(struct store *st, const char *ipp, rd_date birth,
 	return r < 0 ? r : 1;
 }
 
-/* An encounter id given twice in a bulk session: the last row wins. */
-static int encounter_upsert(struct store *st, const char *id, int64_t pid,
-			    int64_t kid, rd_date start, rd_date end)
-{
-	sqlite3_stmt *s = NULL;
-	int r;
-
-	r = store_stmt(st, STMT_ENCOUNTER_UPSERT,
-		       "INSERT INTO encounters(encounter_id, patient_id, kind_id,"
-		       "  start_date, end_date) VALUES (?1, ?2, ?3, ?4, ?5)"
-		       " ON CONFLICT(encounter_id) DO UPDATE SET"
-		       "  patient_id = excluded.patient_id,"
-		       "  kind_id = excluded.kind_id,"
-		       "  start_date = excluded.start_date,"
-		       "  end_date = excluded.end_date"
-		       " WHERE patient_id IS NOT excluded.patient_id"
-		       "  OR kind_id IS NOT excluded.kind_id"
-		       "  OR start_date IS NOT excluded.start_date"
-		       "  OR end_date IS NOT excluded.end_date",
-		       &s);
-	if (r < 0)
-		return r;
-	if ((store_bind_text(s, 1, id) | sqlite3_bind_int64(s, 2, pid) |
-	     sqlite3_bind_int64(s, 3, kid) | store_bind_date(s, 4, start) |
-	     store_bind_date(s, 5, end)) != SQLITE_OK)
-		r = store_fail_bind(st);
-	else
-		r = fact_upsert_step(st, s, STORE_FACT_ENCOUNTERS);
-	store_stmt_done(s);
-	return r;
-}
-
 /*
  * The bulk path: nobody's row existed before the session, so no previous
- * owner can need a mark (store_import_end marks every owner), and a row
- * is appended by a plain INSERT. Its id is checked against the primary
- * key before anything is written, so a repeated id fails the INSERT
- * cleanly, and the upsert (with its statement journal) takes that row.
+ * owner can need a mark (store_import_end marks every owner), and the
+ * indexes, encounter_id's unique one among them, are dropped: a row is
+ * appended to the table and nothing else. An id given twice is appended
+ * twice; store_import_end keeps the last row, as an update would have.
  */
 static int encounter_append(struct store *st, const char *id, int64_t pid,
 			    int64_t kid, rd_date start, rd_date end)
@@ -474,15 +442,12 @@ static int encounter_append(struct store *st, const char *id, int64_t pid,
 		       &s);
 	if (r < 0)
 		return r;
-	r = store_insert_once(st, s,
-			      store_bind_text(s, 1, id) |
-			      sqlite3_bind_int64(s, 2, pid) |
-			      sqlite3_bind_int64(s, 3, kid) |
-			      store_bind_date(s, 4, start) |
-			      store_bind_date(s, 5, end),
-			      SQLITE_CONSTRAINT_PRIMARYKEY);
-	if (r == -EEXIST)
-		return encounter_upsert(st, id, pid, kid, start, end);
+	r = store_step_once(st, s,
+			    store_bind_text(s, 1, id) |
+			    sqlite3_bind_int64(s, 2, pid) |
+			    sqlite3_bind_int64(s, 3, kid) |
+			    store_bind_date(s, 4, start) |
+			    store_bind_date(s, 5, end));
 	if (r < 0)
 		return r;
 	store_count(st, STORE_FACT_ENCOUNTERS, 1);

@@ -213,6 +213,17 @@ static char *raw_text(const char *sql)
 	return out;
 }
 
+static long long raw_int(const char *sql)
+{
+	char *t = raw_text(sql);
+	long long v;
+
+	cr_assert_not_null(t, "no value for %s", sql);
+	v = atoll(t);
+	free(t);
+	return v;
+}
+
 static const char patients[] =
 	"ipp,birth_date,death_date\n"
 	"P1,1950-01-01,\n"
@@ -467,6 +478,54 @@ Test(csv, failed_bulk_import_rolled_back_leaves_nothing)
 	idx = raw_text("SELECT sql FROM sqlite_schema WHERE name = 'encounters_by_patient'");
 	cr_assert_not_null(idx);
 	free(idx);
+}
+
+/*
+ * A first load repeating ids, in bulk (the unique index of encounter_id
+ * dropped): the last row of each id wins and the changes are those of the
+ * row-by-row path, which an exact repeat does not count.
+ */
+Test(csv, bulk_load_with_repeated_ids_keeps_the_last_row)
+{
+	struct run r;
+	char *idx;
+
+	import_ok(CSV_PATIENTS, patients, 3);
+	commit();
+	cr_assert_eq(store_begin(st), 0);
+	in_tx = true;
+	st->bulk_after = 1;
+	import(CSV_ENCOUNTERS,
+	       "encounter_id,ipp,kind,start_date,end_date\n"
+	       "E1,P1,stay,2000-01-01,2000-01-05\n"
+	       "E2,P2,stay,2010-01-01,\n"
+	       "E1,P1,stay,2000-01-01,2000-01-05\n" /* the same: unchanged */
+	       "E2,P3,consultation,2007-01-01,\n"  /* moved, changed */
+	       "E3,P1,emergency,2001-02-03,2001-02-03\n"
+	       "E2,P3,consultation,2007-01-01,\n", /* the same again */
+	       &r);
+	cr_assert_eq(r.finish_rc, 0);
+	cr_assert_eq(r.rows, 6);
+	cr_assert_eq(r.changed, 4);
+	commit();
+	cr_assert_eq(counts().encounters, 3);
+	cr_assert_eq(raw_int("SELECT count(*) FROM encounters"), 3);
+	cr_assert_eq(raw_int("SELECT count(*) FROM encounters e JOIN patients p"
+			     " ON p.id = e.patient_id WHERE encounter_id = 'E2'"
+			     " AND p.ipp = 'P3' AND start_date = 13514"),
+		     1, "E2 as its last row gave it");
+	for (int i = 0; i < 2; i++) {
+		idx = raw_text(i ? "SELECT sql FROM sqlite_schema WHERE name = 'encounters_by_id'"
+				 : "SELECT sql FROM sqlite_schema WHERE name = 'encounters_by_patient'");
+		cr_assert_not_null(idx, "the indexes are built again");
+		free(idx);
+	}
+	struct store_dossier *d = load("P2");
+	cr_assert_eq(d->facts.n_encounters, 0);
+	store_dossier_free(d);
+	d = load("P1");
+	cr_assert_eq(d->facts.n_encounters, 2);
+	store_dossier_free(d);
 }
 
 /* ------------------------------------------------------------ forms */

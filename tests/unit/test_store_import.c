@@ -370,6 +370,21 @@ Test(store_import, migration_from_v4_keeps_data_and_totals)
 	cr_assert_eq(store_counts(st, &c), 0);
 	cr_assert_eq(c.encounters, 2);
 	cr_assert_eq(c.dirty, 2);
+	/* v7: encounter_id a unique index of a rowid table, rows as they were. */
+	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema"
+			     " WHERE name = 'encounters_by_id'"
+			     " AND sql LIKE 'CREATE UNIQUE INDEX%'"),
+		     1);
+	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema"
+			     " WHERE tbl_name = 'encounters' AND sql IS NULL"),
+		     0, "no primary key index left");
+	cr_assert_eq(raw_int("SELECT end_date FROM encounters"
+			     " WHERE encounter_id = 'E1' AND patient_id = 1"
+			     " AND kind_id = 1 AND start_date = 10957"),
+		     D("2000-01-05"));
+	cr_assert_eq(raw_int("SELECT count(*) FROM encounters"
+			     " WHERE encounter_id = 'E2' AND end_date IS NULL"),
+		     1);
 
 	/* And the store now marks what the triggers marked. */
 	cr_assert_eq(store_begin(st), 0);
@@ -477,14 +492,18 @@ static void load_all(bool sessions, uint64_t bulk_after)
 				     " WHERE name = 'encounters_by_patient'"),
 			     1, "the drop is not committed");
 	}
-	/* Repeated ids: changed values, a move, and a move back. */
+	/* Repeated ids: changed values, a move, a move back, and a repeat
+	 * of the same values. Bulk appends each (1) and finds the repeats
+	 * when it builds the unique index: its end takes the exact one
+	 * back, so that both paths report the same changes. */
+	bool bulk = store_import_is_bulk(st);
 	cr_assert_eq(enc("E0005", "P001", "stay", "2019-01-01", "2019-01-02"), 1);
 	cr_assert_eq(enc("E0006", "P030", "stay", "2001-01-01", NULL), 1);
 	cr_assert_eq(enc("E0007", "P031", "stay", "2002-01-01", "2002-01-03"), 1);
 	cr_assert_eq(enc("E0007", "P001", "stay", "2002-01-01", "2002-01-03"), 1);
-	cr_assert_eq(enc("E0006", "P030", "stay", "2001-01-01", NULL), 0);
+	cr_assert_eq(enc("E0006", "P030", "stay", "2001-01-01", NULL), bulk);
 	if (sessions) {
-		cr_assert_eq(store_import_end(st), 0);
+		cr_assert_eq(store_import_end(st), bulk, "%s", store_errmsg(st));
 		cr_assert_eq(store_import_begin(st, STORE_IMPORT_TRANSFUSIONS), 0);
 		cr_assert_eq(store_import_is_bulk(st), bulk_after == 0);
 	}
