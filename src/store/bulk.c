@@ -35,7 +35,8 @@ static const struct {
 	const char *repeats_unchanged;
 	const char *keep_last;
 } tables[] = {
-	/* Patients keep their index (the IPP is looked up): never bulk. */
+	/* Patients keep their index (the IPP is looked up); their first
+	 * load drops the dossiers' indexes instead (session_indexes). */
 	[STORE_IMPORT_PATIENTS] = {NULL, "SELECT 1 FROM patients LIMIT 1", NULL,
 				   NULL, NULL},
 	[STORE_IMPORT_ENCOUNTERS] =
@@ -199,10 +200,24 @@ int store_import_begin(struct store *st, enum store_import_kind kind)
 	if (r < 0)
 		return r;
 	st->imp.fresh = r == 1;
-	if (!tables[kind].table)
-		return 0;
-	st->imp.eligible = r == 1;
+	/* A first load of patients has no dossier row yet either: it drops
+	 * the dossiers' indexes, which the recompute that follows would drop
+	 * anyway (every dossier is dirty), and builds again at its end. */
+	st->imp.eligible = r == 1 && (tables[kind].table ||
+				      st->dossier_idx.n == 0);
 	return st->bulk_after == 0 ? store_import_row(st) : 0;
+}
+
+/* The indexes a bulk session drops: its table's, or the dossiers'. */
+static struct store_index_set *session_indexes(struct store *st,
+					       const char **table)
+{
+	if (tables[st->imp.kind].table) {
+		*table = tables[st->imp.kind].table;
+		return &st->imp.idx;
+	}
+	*table = "dossiers";
+	return &st->dossier_idx;
 }
 
 /*
@@ -218,12 +233,15 @@ int store_import_turn(struct store *st)
 
 	if (st->imp.bulk || ++st->imp.rows < st->bulk_after)
 		return 0;
+	const char *table;
+	struct store_index_set *set = session_indexes(st, &table);
+
 	st->imp.eligible = false;
-	r = store_indexes_drop(st, tables[st->imp.kind].table, &st->imp.idx);
+	r = store_indexes_drop(st, table, set);
 	if (r < 0) {
 		/* The caller rolls back. Should it commit instead, the
 		 * indexes already dropped are built again first. */
-		st->imp.bulk = st->imp.idx.n_dropped > 0;
+		st->imp.bulk = set->n_dropped > 0;
 		return r;
 	}
 	/* 0: too many indexes, none dropped: stay row by row. */
@@ -316,7 +334,9 @@ int store_import_end(struct store *st)
 		return -EINVAL;
 	if (!st->imp.active)
 		return 0;
-	if (st->imp.bulk) {
+	/* The dossiers' indexes stay dropped for the recompute that follows
+	 * the patients (store_recompute_dirty), or until the commit. */
+	if (st->imp.bulk && tables[st->imp.kind].table) {
 		/* On an error the session stays open: a commit then fails
 		 * too, rather than keep a table without its indexes. */
 		r = store_indexes_rebuild(st, &st->imp.idx);

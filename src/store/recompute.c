@@ -469,8 +469,12 @@ int store_recompute_dirty(struct store *st, const struct engine_policy *p,
 		if (r == 0)
 			r = store_indexes_rebuild(st, &st->dossier_idx);
 	} else if (r == 0) {
-		r = recompute_paged(&run, STMT_DIRTY_PAGE, STORE_SQL_DIRTY_PAGE,
-				    false);
+		/* Point queries need the indexes (a first load of patients
+		 * may have dropped them: store_import_begin). */
+		r = store_indexes_rebuild(st, &st->dossier_idx);
+		if (r == 0)
+			r = recompute_paged(&run, STMT_DIRTY_PAGE,
+					    STORE_SQL_DIRTY_PAGE, false);
 	}
 	if (r == 0)
 		recompute_run_end(&run, stats);

@@ -115,6 +115,8 @@ int store_upsert_litigation(struct store *st, const char *id,
  * first load), the session turns bulk once it has written 50,000 rows: the
  * table's secondary indexes are dropped, to be built once, sorted, by
  * store_import_end, which then marks every dossier having rows set-based.
+ * A first load of patients drops the dossiers' indexes instead, which
+ * store_recompute_dirty builds again once it has written every dossier.
  * Everything stays in the caller's transaction, so a rollback restores the
  * indexes too. Outside a transaction, store_import_begin does nothing
  * (each row marks its dossier). store_commit, and the next

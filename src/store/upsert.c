@@ -393,6 +393,9 @@ int store_upsert_patient(struct store *st, const char *ipp, rd_date birth,
 
 	if (blank(ipp))
 		return -EINVAL;
+	r = store_import_row(st);
+	if (r < 0)
+		return r;
 	/* A first load (no patient when the session began): every IPP is
 	 * new but one the file repeats, which the INSERT finds itself. */
 	if (st->imp.active && st->imp.fresh &&

@@ -624,6 +624,49 @@ Test(store_import, a_small_first_load_stays_row_by_row)
 	same_as_row_by_row(1000000);
 }
 
+/*
+ * A first load of patients drops the dossiers' indexes; the recompute
+ * builds them again, whether it streams or, told to, recomputes dossier
+ * by dossier (which needs dossiers_dirty, so it builds them first).
+ */
+static void first_patients_load(int stream)
+{
+	char ipp[16];
+
+	st->bulk_after = 0;
+	st->recompute_stream_dirty = stream;
+	begin();
+	cr_assert_eq(store_import_begin(st, STORE_IMPORT_PATIENTS), 0);
+	cr_assert(store_import_is_bulk(st));
+	for (int i = 0; i < 40; i++) {
+		snprintf(ipp, sizeof(ipp), "P%03d", i);
+		cr_assert_eq(store_upsert_patient(st, ipp, D("1950-01-01") + i,
+						  DATE_NONE),
+			     1, "%s", store_errmsg(st));
+	}
+	cr_assert_eq(store_import_end(st), 0);
+	cr_assert_eq(store_recompute_dirty(st, &pol, TODAY, NULL, NULL, NULL),
+		     0, "%s", store_errmsg(st));
+	commit();
+	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema WHERE type ="
+			     " 'index' AND tbl_name = 'dossiers'"),
+		     3);
+	cr_assert_eq(raw_int("SELECT count(*) FROM dossiers WHERE dirty = 0"
+			     " AND status IS NOT NULL"),
+		     40);
+	cr_assert_str_eq(raw_text("PRAGMA integrity_check"), "ok");
+}
+
+Test(store_import, first_patients_load_streamed_rebuilds_the_dossiers_indexes)
+{
+	first_patients_load(1);
+}
+
+Test(store_import, first_patients_load_paged_rebuilds_the_dossiers_indexes)
+{
+	first_patients_load(-1);
+}
+
 Test(store_import, a_second_load_is_not_bulk)
 {
 	base();
