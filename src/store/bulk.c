@@ -22,11 +22,12 @@
 #include <string.h>
 
 /*
- * A fact table's name, whether it is empty, the bulk marking, and for
- * encounters, whose unique index on encounter_id is dropped too, what to
- * do when an id came twice: the count of repeats that changed nothing
- * (each counted changed when appended), then the delete of every row but
- * the last of its id, which row by row would have updated the first.
+ * A fact table's name, whether it is empty (1 or 0), the bulk marking,
+ * and for encounters, whose unique index on encounter_id is dropped too,
+ * what to do when an id came twice: the count of repeats that changed
+ * nothing (each counted changed when appended), then the delete of every
+ * row but the last of its id, which row by row would have updated the
+ * first.
  */
 static const struct {
 	const char *table;
@@ -37,10 +38,11 @@ static const struct {
 } tables[] = {
 	/* Patients keep their index (the IPP is looked up); their first
 	 * load drops the dossiers' indexes instead (session_indexes). */
-	[STORE_IMPORT_PATIENTS] = {NULL, "SELECT 1 FROM patients LIMIT 1", NULL,
-				   NULL, NULL},
+	[STORE_IMPORT_PATIENTS] =
+		{NULL, "SELECT NOT EXISTS (SELECT 1 FROM patients)", NULL, NULL,
+		 NULL},
 	[STORE_IMPORT_ENCOUNTERS] =
-		{"encounters", "SELECT 1 FROM encounters LIMIT 1",
+		{"encounters", "SELECT NOT EXISTS (SELECT 1 FROM encounters)",
 		 "UPDATE dossiers SET dirty = 1 WHERE dirty = 0"
 		 " AND patient_id IN (SELECT patient_id FROM encounters)",
 		 "SELECT count(*) FROM (SELECT"
@@ -56,12 +58,12 @@ static const struct {
 		 "  encounter_id ORDER BY rowid DESC) AS n FROM encounters)"
 		 " WHERE n > 1)"},
 	[STORE_IMPORT_TRANSFUSIONS] =
-		{"transfusions", "SELECT 1 FROM transfusions LIMIT 1",
+		{"transfusions", "SELECT NOT EXISTS (SELECT 1 FROM transfusions)",
 		 "UPDATE dossiers SET dirty = 1 WHERE dirty = 0"
 		 " AND patient_id IN (SELECT patient_id FROM transfusions)",
 		 NULL, NULL},
 	[STORE_IMPORT_LITIGATIONS] =
-		{"litigations", "SELECT 1 FROM litigations LIMIT 1",
+		{"litigations", "SELECT NOT EXISTS (SELECT 1 FROM litigations)",
 		 "UPDATE dossiers SET dirty = 1 WHERE dirty = 0"
 		 " AND patient_id IN (SELECT patient_id FROM litigations)",
 		 NULL, NULL},
@@ -92,19 +94,20 @@ static int exec(struct store *st, const char *sql)
 	return rc == SQLITE_OK ? 0 : store_fail(st, rc);
 }
 
-/* 1 when the table has no row, 0 when it has, or an error. */
-static int table_empty(struct store *st, const char *probe)
+/* The value of a query's single row, or an error. */
+static int64_t query_int(struct store *st, const char *sql)
 {
 	sqlite3_stmt *s = NULL;
-	int rc, r;
+	int64_t v;
+	int rc;
 
-	rc = sqlite3_prepare_v2(st->db, probe, -1, &s, NULL);
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return store_fail(st, rc);
 	rc = sqlite3_step(s);
-	r = rc == SQLITE_DONE ? 1 : rc == SQLITE_ROW ? 0 : store_fail(st, rc);
+	v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : store_fail(st, rc);
 	sqlite3_finalize(s);
-	return r;
+	return v;
 }
 
 /*
@@ -196,7 +199,7 @@ int store_import_begin(struct store *st, enum store_import_kind kind)
 		return 0;
 	st->imp.active = true;
 	st->imp.kind = kind;
-	r = table_empty(st, tables[kind].probe);
+	r = (int)query_int(st, tables[kind].probe);
 	if (r < 0)
 		return r;
 	st->imp.fresh = r == 1;
@@ -282,22 +285,6 @@ int store_indexes_rebuild(struct store *st, struct store_index_set *set)
 	if (r == 0 && r2 == 0)
 		store_indexes_free(set);
 	return r < 0 ? r : r2;
-}
-
-/* The value of a query's single row, or an error. */
-static int64_t query_int(struct store *st, const char *sql)
-{
-	sqlite3_stmt *s = NULL;
-	int64_t v;
-	int rc;
-
-	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_fail(st, rc);
-	rc = sqlite3_step(s);
-	v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : store_fail(st, rc);
-	sqlite3_finalize(s);
-	return v;
 }
 
 /*
