@@ -28,6 +28,13 @@ static struct store *st;
 static struct engine_policy pol;
 static bool in_tx;
 
+/* A transaction the teardown rolls back if a test leaves it open. */
+static void begin(void)
+{
+	cr_assert_eq(store_begin(st), 0);
+	in_tx = true;
+}
+
 static void setup(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/test-csvimport-XXXXXX");
@@ -35,8 +42,7 @@ static void setup(void)
 	snprintf(path, sizeof(path), "%s/retention.db", dir);
 	cr_assert_eq(store_open(path, &st), 0);
 	engine_policy_init(&pol);
-	cr_assert_eq(store_begin(st), 0);
-	in_tx = true;
+	begin();
 }
 
 static void teardown(void)
@@ -447,13 +453,11 @@ Test(csv, failed_bulk_import_rolled_back_leaves_nothing)
 
 	import_ok(CSV_PATIENTS, patients, 3);
 	commit();
-	cr_assert_eq(store_begin(st), 0);
-	in_tx = true;
+	begin();
 	cr_assert_eq(store_recompute_dirty(st, &pol, D("2026-11-21"), NULL, NULL, NULL), 0);
 	commit();
 
-	cr_assert_eq(store_begin(st), 0);
-	in_tx = true;
+	begin();
 	st->bulk_after = 1;
 	snprintf(bad, sizeof(bad), "%sE3,P1,stay,2000-13-01,\n", good);
 	import_bad(CSV_ENCOUNTERS, bad, &r);
@@ -469,8 +473,7 @@ Test(csv, failed_bulk_import_rolled_back_leaves_nothing)
 	free(idx);
 
 	/* The same file without its bad row then loads. */
-	cr_assert_eq(store_begin(st), 0);
-	in_tx = true;
+	begin();
 	import_ok(CSV_ENCOUNTERS, good, 2);
 	commit();
 	cr_assert_eq(counts().encounters, 2);
@@ -492,8 +495,7 @@ Test(csv, bulk_load_with_repeated_ids_keeps_the_last_row)
 
 	import_ok(CSV_PATIENTS, patients, 3);
 	commit();
-	cr_assert_eq(store_begin(st), 0);
-	in_tx = true;
+	begin();
 	st->bulk_after = 1;
 	import(CSV_ENCOUNTERS,
 	       "encounter_id,ipp,kind,start_date,end_date\n"
