@@ -5,8 +5,11 @@
  * with its covering index encounters_by_patient and the unique index of
  * encounter_id pay a B-tree descent in each index per row, at random
  * places; CREATE INDEX afterwards sorts them once, and the table itself
- * is appended to. A dossier then needs no mark per row either: all those
- * with rows are marked by one statement.
+ * is appended to. An index whose entries come in its own order (the
+ * covering one, for a file sorted by patient) is appended to as well, for
+ * less than its sort would cost, and kept until the rows leave that order
+ * (store_import_disorder). A dossier then needs no mark per row either:
+ * all those with rows are marked by one statement, or evaluated all.
  *
  * The index definitions are read back from sqlite_schema before the drop
  * and executed again as they were, so this file does not repeat the
@@ -31,6 +34,7 @@
  */
 static const struct {
 	const char *table;
+	const char *ordered; /* kept while the rows come in its order */
 	const char *probe;
 	const char *mark;
 	const char *repeats_unchanged;
@@ -39,10 +43,11 @@ static const struct {
 	/* Patients keep their index (the IPP is looked up); their first
 	 * load drops the dossiers' indexes instead (session_indexes). */
 	[STORE_IMPORT_PATIENTS] =
-		{NULL, "SELECT NOT EXISTS (SELECT 1 FROM patients)", NULL, NULL,
-		 NULL},
+		{NULL, NULL, "SELECT NOT EXISTS (SELECT 1 FROM patients)", NULL,
+		 NULL, NULL},
 	[STORE_IMPORT_ENCOUNTERS] =
-		{"encounters", "SELECT NOT EXISTS (SELECT 1 FROM encounters)",
+		{"encounters", "encounters_by_patient",
+		 "SELECT NOT EXISTS (SELECT 1 FROM encounters)",
 		 "UPDATE dossiers SET dirty = 1 WHERE dirty = 0"
 		 " AND patient_id IN (SELECT patient_id FROM encounters)",
 		 "SELECT count(*) FROM (SELECT"
@@ -58,12 +63,12 @@ static const struct {
 		 "  encounter_id ORDER BY rowid DESC) AS n FROM encounters)"
 		 " WHERE n > 1)"},
 	[STORE_IMPORT_TRANSFUSIONS] =
-		{"transfusions", "SELECT NOT EXISTS (SELECT 1 FROM transfusions)",
+		{"transfusions", NULL, "SELECT NOT EXISTS (SELECT 1 FROM transfusions)",
 		 "UPDATE dossiers SET dirty = 1 WHERE dirty = 0"
 		 " AND patient_id IN (SELECT patient_id FROM transfusions)",
 		 NULL, NULL},
 	[STORE_IMPORT_LITIGATIONS] =
-		{"litigations", "SELECT NOT EXISTS (SELECT 1 FROM litigations)",
+		{"litigations", NULL, "SELECT NOT EXISTS (SELECT 1 FROM litigations)",
 		 "UPDATE dossiers SET dirty = 1 WHERE dirty = 0"
 		 " AND patient_id IN (SELECT patient_id FROM litigations)",
 		 NULL, NULL},
@@ -116,7 +121,7 @@ static int64_t query_int(struct store *st, const char *sql)
  * of sqlite_schema is over. 1 saved, 0 too many to bother, or an error.
  */
 static int save_indexes(struct store *st, const char *table,
-			struct store_index_set *set,
+			const char *keep, struct store_index_set *set,
 			char *names[STORE_BULK_MAX_INDEXES])
 {
 	sqlite3_stmt *s = NULL;
@@ -125,11 +130,13 @@ static int save_indexes(struct store *st, const char *table,
 	rc = sqlite3_prepare_v2(st->db,
 				"SELECT name, sql FROM sqlite_schema"
 				" WHERE type = 'index' AND tbl_name = ?1"
+				" AND name IS NOT ?2"
 				" AND sql IS NOT NULL ORDER BY name",
 				-1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return store_fail(st, rc);
-	if (store_bind_text(s, 1, table) != SQLITE_OK) {
+	if ((store_bind_text(s, 1, table) | store_bind_text(s, 2, keep)) !=
+	    SQLITE_OK) {
 		r = store_fail_bind(st);
 		goto out;
 	}
@@ -158,13 +165,14 @@ out:
 	return r;
 }
 
-int store_indexes_drop(struct store *st, const char *table,
+int store_indexes_drop(struct store *st, const char *table, const char *keep,
 		       struct store_index_set *set)
 {
 	char *names[STORE_BULK_MAX_INDEXES] = {0};
-	int r = save_indexes(st, table, set, names);
+	size_t n0 = set->n; /* already dropped, every one */
+	int r = save_indexes(st, table, keep, set, names);
 
-	for (size_t i = 0; r == 1 && i < set->n; i++) {
+	for (size_t i = n0; r == 1 && i < set->n; i++) {
 		/* An identifier cannot be bound; %w quotes it. */
 		char *sql = sqlite3_mprintf("DROP INDEX \"%w\"", names[i]);
 
@@ -177,8 +185,13 @@ int store_indexes_drop(struct store *st, const char *table,
 	}
 	for (size_t i = 0; i < STORE_BULK_MAX_INDEXES; i++)
 		sqlite3_free(names[i]);
-	if (r == 0)
-		store_indexes_free(set); /* too many: none dropped */
+	/* The set keeps what is dropped only: none of the new ones when
+	 * there are too many (0), those before an error. */
+	for (size_t i = set->n_dropped; i < set->n; i++) {
+		sqlite3_free(set->sql[i]);
+		set->sql[i] = NULL;
+	}
+	set->n = set->n_dropped;
 	return r;
 }
 
@@ -191,6 +204,8 @@ int store_import_begin(struct store *st, enum store_import_kind kind)
 	/* A session left open (a file refused, but not rolled back): ended
 	 * properly, so that its table gets its indexes back. */
 	r = store_import_end(st);
+	if (r >= 0) /* one pending mark at a time */
+		r = store_import_mark(st);
 	if (r < 0)
 		return r;
 	/* Outside a transaction nothing keeps a recompute from clearing a
@@ -240,7 +255,8 @@ int store_import_turn(struct store *st)
 	struct store_index_set *set = session_indexes(st, &table);
 
 	st->imp.eligible = false;
-	r = store_indexes_drop(st, table, set);
+	st->imp.ordered = tables[st->imp.kind].ordered;
+	r = store_indexes_drop(st, table, st->imp.ordered, set);
 	if (r < 0) {
 		/* The caller rolls back. Should it commit instead, the
 		 * indexes already dropped are built again first. */
@@ -250,6 +266,28 @@ int store_import_turn(struct store *st)
 	/* 0: too many indexes, none dropped: stay row by row. */
 	st->imp.bulk = r == 1;
 	return 0;
+}
+
+/*
+ * A row came before the previous one in the order of the index a bulk
+ * session keeps (tables[].ordered): its entry goes into the index at a
+ * place already written, not at its end. A few such rows (a file sorted by
+ * patient but for some corrections at its end) cost little; more than 1
+ * in 1,024 (and 64 at the start) and the index is dropped as well, to be
+ * built by a sort with the others.
+ */
+int store_import_disorder(struct store *st)
+{
+	const char *table;
+	struct store_index_set *set = session_indexes(st, &table);
+	int r;
+
+	if (!st->imp.ordered ||
+	    ++st->imp.backs <= 64 + st->imp.appended / 1024)
+		return 0;
+	st->imp.ordered = NULL;
+	r = store_indexes_drop(st, table, NULL, set);
+	return r < 0 ? r : 0;
 }
 
 /*
@@ -312,6 +350,23 @@ static int keep_last_rows(struct store *st, int64_t *unchanged)
 	return 0;
 }
 
+/* mark_pending's 0 is none: patients, which have no mark. */
+_Static_assert(STORE_IMPORT_PATIENTS == 0, "store_import_kind");
+
+int store_import_mark(struct store *st)
+{
+	int r;
+
+	if (!st->mark_pending)
+		return 0;
+	r = exec(st, tables[st->mark_pending].mark);
+	if (r < 0)
+		return r;
+	st->mark_pending = 0;
+	store_count(st, STORE_COUNT_DIRTY, sqlite3_changes64(st->db));
+	return 0;
+}
+
 int store_import_end(struct store *st)
 {
 	int64_t unchanged = 0;
@@ -326,7 +381,9 @@ int store_import_end(struct store *st)
 	if (st->imp.bulk && tables[st->imp.kind].table) {
 		/* On an error the session stays open: a commit then fails
 		 * too, rather than keep a table without its indexes. */
-		r = store_indexes_rebuild(st, &st->imp.idx);
+		r = store_append_flush(st);
+		if (r == 0)
+			r = store_indexes_rebuild(st, &st->imp.idx);
 		if (r == -EEXIST && tables[st->imp.kind].keep_last) {
 			r = keep_last_rows(st, &unchanged);
 			if (r == 0)
@@ -334,10 +391,13 @@ int store_import_end(struct store *st)
 		}
 		if (r < 0)
 			return r;
-		r = exec(st, tables[st->imp.kind].mark);
+		st->mark_pending = st->imp.kind;
+		/* A first load of encounters leaves it to the recompute that
+		 * follows, which may evaluate every dossier instead. */
+		if (st->imp.kind != STORE_IMPORT_ENCOUNTERS)
+			r = store_import_mark(st);
 		if (r < 0)
 			return r;
-		store_count(st, STORE_COUNT_DIRTY, sqlite3_changes64(st->db));
 	}
 	store_import_reset(st);
 	return unchanged > INT_MAX ? INT_MAX : (int)unchanged;

@@ -448,24 +448,54 @@ static int dirty_share(struct store *st, bool *many, bool *most)
 	return 0;
 }
 
+/*
+ * After a first load of encounters (st->mark_pending), whether to evaluate
+ * every dossier rather than mark the owners first: when the rows are at
+ * least as many as the dossiers, a stream over all of them costs less
+ * than the load did, and the mark, a rewrite of each owner's row, is
+ * spared. Otherwise the owners are marked now.
+ */
+static int pending_all(struct store *st, bool *all)
+{
+	int64_t n = 0;
+	int r;
+
+	*all = false;
+	if (!st->mark_pending)
+		return 0;
+	r = int_of(st, STMT_DOSSIERS_MAX, "SELECT max(patient_id) FROM dossiers",
+		   &n);
+	if (r < 0)
+		return r;
+	*all = st->recompute_stream_dirty >= 0 &&
+	       st->count_delta[STORE_FACT_ENCOUNTERS] >= n;
+	return *all ? 0 : store_import_mark(st);
+}
+
 int store_recompute_dirty(struct store *st, const struct engine_policy *p,
 			  rd_date today, store_progress_fn progress, void *ctx,
 			  struct store_recompute_stats *stats)
 {
 	struct recompute_run run;
-	bool many = false, most = false;
+	bool many = false, most = false, all = false;
 	int r = recompute_run_start(&run, st, p, today, progress, ctx);
 
 	if (r == 0)
+		r = pending_all(st, &all);
+	if (r == 0 && all)
+		most = st->recompute_bulk_dossiers >= 0;
+	else if (r == 0)
 		r = dirty_share(st, &many, &most);
 	/* The indexes come back before the commit (store_commit), or with
 	 * the rollback of a failure. */
 	if (r == 0 && most && st->dossier_idx.n == 0) {
-		r = store_indexes_drop(st, "dossiers", &st->dossier_idx);
+		r = store_indexes_drop(st, "dossiers", NULL, &st->dossier_idx);
 		r = r < 0 ? r : 0;
 	}
-	if (r == 0 && many) {
-		r = recompute_streamed(&run, true);
+	if (r == 0 && (many || all)) {
+		r = recompute_streamed(&run, !all);
+		if (r == 0)
+			st->mark_pending = 0; /* every owner evaluated */
 		if (r == 0)
 			r = store_indexes_rebuild(st, &st->dossier_idx);
 	} else if (r == 0) {

@@ -303,6 +303,7 @@ static void forget_transaction(struct store *st)
 	store_upsert_forget(st);
 	store_import_reset(st);
 	store_indexes_free(&st->dossier_idx);
+	st->mark_pending = 0;
 }
 
 int store_begin(struct store *st)
@@ -363,6 +364,8 @@ int store_commit(struct store *st)
 	int r = store_import_end(st);
 
 	if (r >= 0)
+		r = store_import_mark(st);
+	if (r == 0)
 		r = store_indexes_rebuild(st, &st->dossier_idx);
 	if (r == 0)
 		r = flush_totals(st);

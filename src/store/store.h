@@ -115,6 +115,10 @@ int store_upsert_litigation(struct store *st, const char *id,
  * first load), the session turns bulk once it has written 50,000 rows: the
  * table's secondary indexes are dropped, to be built once, sorted, by
  * store_import_end, which then marks every dossier having rows set-based.
+ * Encounters keep their index by patient while the rows come in patient
+ * order, and leave the mark to store_recompute_dirty, which evaluates
+ * every dossier instead when the rows are as many as the dossiers (the
+ * next store_import_begin, or store_commit, marks them otherwise).
  * A first load of patients drops the dossiers' indexes instead, which
  * store_recompute_dirty builds again once it has written every dossier.
  * Everything stays in the caller's transaction, so a rollback restores the

@@ -34,6 +34,7 @@ enum store_stmt {
 	STMT_KIND_ID,
 	STMT_KIND_ADD,
 	STMT_ENCOUNTER_APPEND,
+	STMT_ENCOUNTER_APPEND_BATCH,
 	STMT_TRANSFUSION_UPSERT,
 	STMT_LITIGATION_UPSERT,
 	/* recompute.c */
@@ -313,6 +314,24 @@ struct store_index_set {
  * (tens of ms): worth it for a large first load only.
  */
 #define STORE_BULK_AFTER 50000
+/*
+ * A bulk session's encounters wait here to be inserted STORE_APPEND_BATCH
+ * at a time by one multi-row INSERT: SQLite's work per statement (reset,
+ * the VDBE's start and halt) then comes once per batch instead of once per
+ * row, a third of an append's cost (doc/performance.md). An id longer than
+ * STORE_APPEND_ID bytes is inserted alone, after the rows before it.
+ */
+#define STORE_APPEND_BATCH 64
+#define STORE_APPEND_ID 64
+struct store_append {
+	size_t n;
+	struct {
+		char id[STORE_APPEND_ID + 1];
+		int64_t pid, kid;
+		rd_date start, end;
+	} row[STORE_APPEND_BATCH];
+};
+
 struct store_import {
 	bool active;
 	int kind;          /* enum store_import_kind */
@@ -322,6 +341,13 @@ struct store_import {
 	bool bulk;         /* indexes dropped, dirty marks set-based at the end */
 	int64_t marked_pid; /* the dossier this session marked last, or 0 */
 	struct store_index_set idx;
+	struct store_append app; /* bulk rows not yet inserted */
+	/* The index a bulk session keeps while the rows come in its order,
+	 * or NULL (store_import_disorder); rows appended, and how many came
+	 * before the previous one in that order. */
+	const char *ordered;
+	uint64_t appended, backs;
+	int64_t last_pid;
 };
 
 struct store {
@@ -368,6 +394,9 @@ struct store {
 	 * (recompute.c), built again before the commit at the latest. */
 	struct store_index_set dossier_idx;
 	uint64_t bulk_after; /* STORE_BULK_AFTER; tests lower it */
+	/* The kind (enum store_import_kind) of a bulk session whose owners
+	 * are not marked yet (store_import_mark), or 0. */
+	int mark_pending;
 };
 
 /*
@@ -398,19 +427,37 @@ static inline int store_import_row(struct store *store)
 	return store_import_turn(store);
 }
 
+/*
+ * bulk.c: mark the owners of every row of the table a bulk session loaded
+ * (st->mark_pending), which store_import_end leaves to the recompute after
+ * a first load of encounters: when those rows are as many as the dossiers,
+ * store_recompute_dirty evaluates every dossier instead and needs no mark.
+ * Otherwise it, or store_commit, calls this. 0 or an error.
+ */
+int store_import_mark(struct store *st);
+
+/* upsert.c: insert the bulk rows still waiting (struct store_append):
+ * before anything reads the table or builds its indexes. */
+int store_append_flush(struct store *st);
+
 /* bulk.c: drop the session without rebuilding anything (at a rollback,
  * which undid it; or after its end): active = false. */
 void store_import_reset(struct store *st);
 
 /*
- * bulk.c: drop table's own indexes (not a primary key's) in the open
- * transaction, saving their definitions in *set: 1 dropped, 0 left alone
- * (more than STORE_BULK_MAX_INDEXES), or an error (then the first
+ * bulk.c: drop table's own indexes (not a primary key's), but the one
+ * named keep (NULL: none), in the open transaction, adding their
+ * definitions to *set: 1 dropped, 0 left alone (more than
+ * STORE_BULK_MAX_INDEXES in all), or an error (then the first
  * set->n_dropped are dropped). A rollback brings them back; otherwise
  * store_indexes_rebuild must run before the commit.
  */
-int store_indexes_drop(struct store *st, const char *table,
+int store_indexes_drop(struct store *st, const char *table, const char *keep,
 		       struct store_index_set *set);
+
+/* bulk.c: a bulk row came out of the order of the index the session keeps
+ * (struct store_import): drops it too after enough of them. 0 or error. */
+int store_import_disorder(struct store *st);
 
 /* bulk.c: build the dropped indexes again (a sort each, with a smaller
  * page cache beside it), then forget them: 0, -EEXIST when a unique index

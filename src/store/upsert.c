@@ -429,28 +429,100 @@ int store_upsert_patient(struct store *st, const char *ipp, rd_date birth,
 /*
  * The bulk path: nobody's row existed before the session, so no previous
  * owner can need a mark (store_import_end marks every owner), and the
- * indexes, encounter_id's unique one among them, are dropped: a row is
- * appended to the table and nothing else. An id given twice is appended
- * twice; store_import_end keeps the last row, as an update would have.
+ * indexes, encounter_id's unique one among them, are dropped (but the one
+ * by patient while the rows come in patient order): a row is appended to
+ * the table, in batches (struct store_append). An id given twice is appended twice; store_import_end
+ * keeps the last row, as an update would have.
  */
+#define APPEND_ROW "(?,?,?,?,?)"
+#define APPEND_ROWS_4 APPEND_ROW "," APPEND_ROW "," APPEND_ROW "," APPEND_ROW
+#define APPEND_ROWS_16 \
+	APPEND_ROWS_4 "," APPEND_ROWS_4 "," APPEND_ROWS_4 "," APPEND_ROWS_4
+#define APPEND_ROWS_64 \
+	APPEND_ROWS_16 "," APPEND_ROWS_16 "," APPEND_ROWS_16 "," APPEND_ROWS_16
+_Static_assert(STORE_APPEND_BATCH == 64, "APPEND_ROWS_64 spells the batch");
+
+#define APPEND_SQL                                                          \
+	"INSERT INTO encounters(encounter_id, patient_id, kind_id,"         \
+	"  start_date, end_date) VALUES "
+
+/* Bind row i of the batch at parameter 5 * k + 1 onwards (the id is not
+ * copied: the rows stay put until the statement is reset). */
+static int append_bind(sqlite3_stmt *s, int k, const struct store_append *a,
+		       size_t i)
+{
+	return store_bind_text(s, 5 * k + 1, a->row[i].id) |
+	       sqlite3_bind_int64(s, 5 * k + 2, a->row[i].pid) |
+	       sqlite3_bind_int64(s, 5 * k + 3, a->row[i].kid) |
+	       store_bind_date(s, 5 * k + 4, a->row[i].start) |
+	       store_bind_date(s, 5 * k + 5, a->row[i].end);
+}
+
+/* Insert the rows waiting: one statement for a full batch, else each. */
+int store_append_flush(struct store *st)
+{
+	struct store_append *a = &st->imp.app;
+	sqlite3_stmt *s = NULL;
+	int r, bound = SQLITE_OK;
+
+	if (a->n == 0)
+		return 0;
+	if (a->n == STORE_APPEND_BATCH) {
+		r = store_stmt(st, STMT_ENCOUNTER_APPEND_BATCH,
+			       APPEND_SQL APPEND_ROWS_64, &s);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < a->n; i++)
+			bound |= append_bind(s, (int)i, a, i);
+		r = store_step_once(st, s, bound);
+	} else {
+		r = store_stmt(st, STMT_ENCOUNTER_APPEND, APPEND_SQL APPEND_ROW,
+			       &s);
+		for (size_t i = 0; r == 0 && i < a->n; i++)
+			r = store_step_once(st, s, append_bind(s, 0, a, i));
+	}
+	if (r == 0)
+		a->n = 0;
+	return r;
+}
+
 static int encounter_append(struct store *st, const char *id, int64_t pid,
 			    int64_t kid, rd_date start, rd_date end)
 {
-	sqlite3_stmt *s = NULL;
-	int r;
+	struct store_append *a = &st->imp.app;
+	size_t len = strlen(id);
+	int r = 0;
 
-	r = store_stmt(st, STMT_ENCOUNTER_APPEND,
-		       "INSERT INTO encounters(encounter_id, patient_id, kind_id,"
-		       "  start_date, end_date) VALUES (?1, ?2, ?3, ?4, ?5)",
-		       &s);
+	st->imp.appended++;
+	if (pid < st->imp.last_pid)
+		r = store_import_disorder(st);
+	st->imp.last_pid = pid;
 	if (r < 0)
 		return r;
-	r = store_step_once(st, s,
-			    store_bind_text(s, 1, id) |
-			    sqlite3_bind_int64(s, 2, pid) |
-			    sqlite3_bind_int64(s, 3, kid) |
-			    store_bind_date(s, 4, start) |
-			    store_bind_date(s, 5, end));
+	if (len > STORE_APPEND_ID) {
+		/* Rare: flush, then this row alone, its id bound from the
+		 * caller's string (the batch keeps copies only). */
+		sqlite3_stmt *s = NULL;
+
+		r = store_append_flush(st);
+		if (r == 0)
+			r = store_stmt(st, STMT_ENCOUNTER_APPEND,
+				       APPEND_SQL APPEND_ROW, &s);
+		if (r == 0)
+			r = store_step_once(st, s,
+					    store_bind_text(s, 1, id) |
+					    sqlite3_bind_int64(s, 2, pid) |
+					    sqlite3_bind_int64(s, 3, kid) |
+					    store_bind_date(s, 4, start) |
+					    store_bind_date(s, 5, end));
+	} else {
+		memcpy(a->row[a->n].id, id, len + 1);
+		a->row[a->n].pid = pid;
+		a->row[a->n].kid = kid;
+		a->row[a->n].start = start;
+		a->row[a->n].end = end;
+		r = ++a->n == STORE_APPEND_BATCH ? store_append_flush(st) : 0;
+	}
 	if (r < 0)
 		return r;
 	store_count(st, STORE_FACT_ENCOUNTERS, 1);

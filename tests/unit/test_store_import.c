@@ -502,6 +502,16 @@ static void load_all(bool sessions, uint64_t bulk_after)
 	cr_assert_eq(enc("E0007", "P031", "stay", "2002-01-01", "2002-01-03"), 1);
 	cr_assert_eq(enc("E0007", "P001", "stay", "2002-01-01", "2002-01-03"), 1);
 	cr_assert_eq(enc("E0006", "P030", "stay", "2001-01-01", NULL), bulk);
+	/* An id longer than a slot of the bulk path's batch is inserted
+	 * alone, after the rows waiting (upsert.c): it too keeps its last
+	 * row, here a changed one. */
+	char long_id[STORE_APPEND_ID + 8];
+
+	memset(long_id, 'X', sizeof(long_id) - 1);
+	long_id[sizeof(long_id) - 1] = '\0';
+	cr_assert_eq(enc(long_id, "P002", "stay", "2003-01-01", "2003-01-02"), 1);
+	cr_assert_eq(enc("E0008", "P002", "stay", "2003-02-01", "2003-02-02"), 1);
+	cr_assert_eq(enc(long_id, "P002", "stay", "2004-01-01", "2004-01-02"), 1);
 	if (sessions) {
 		cr_assert_eq(store_import_end(st), bulk, "%s", store_errmsg(st));
 		cr_assert_eq(store_import_begin(st, STORE_IMPORT_TRANSFUSIONS), 0);
@@ -665,6 +675,139 @@ Test(store_import, first_patients_load_streamed_rebuilds_the_dossiers_indexes)
 Test(store_import, first_patients_load_paged_rebuilds_the_dossiers_indexes)
 {
 	first_patients_load(-1);
+}
+
+/*
+ * A first load of encounters leaves its marks to the recompute that
+ * follows: with at least as many rows as dossiers, the recompute evaluates
+ * every dossier and needs none; with fewer, it marks the owners and
+ * evaluates those only. Either way the owners get their dates and nothing
+ * stays dirty (the same dossiers as row by row: the tests above).
+ */
+static void first_encounters_load(int rows, size_t evaluated)
+{
+	struct store_recompute_stats stats = {0};
+	char ipp[16], id[16];
+
+	begin();
+	for (int i = 0; i < 20; i++) {
+		snprintf(ipp, sizeof(ipp), "P%03d", i);
+		patient(ipp, "1950-01-01");
+	}
+	commit();
+	recompute_dirty();
+	begin();
+	cr_assert_eq(store_import_begin(st, STORE_IMPORT_ENCOUNTERS), 0);
+	cr_assert(store_import_is_bulk(st));
+	for (int i = 0; i < rows; i++) {
+		snprintf(ipp, sizeof(ipp), "P%03d", i % 10); /* half of them */
+		snprintf(id, sizeof(id), "E%04d", i);
+		cr_assert_eq(enc(id, ipp, "stay", "2001-01-01", "2001-01-02"), 1);
+	}
+	cr_assert_eq(store_import_end(st), 0);
+	cr_assert_eq(store_recompute_dirty(st, &pol, TODAY, NULL, NULL, &stats),
+		     0, "%s", store_errmsg(st));
+	cr_assert_eq(stats.recomputed, evaluated);
+	commit();
+	cr_assert_eq(raw_int("SELECT count(*) FROM dossiers WHERE dirty = 1"), 0);
+	cr_assert_eq(raw_int("SELECT n FROM counts WHERE name = 'dirty'"), 0);
+	char sql[100];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM dossiers WHERE retain_until = %d",
+		 (int)D("2021-01-02"));
+	cr_assert_eq(raw_int(sql), 10);
+	cr_assert_str_eq(raw_text("PRAGMA integrity_check"), "ok");
+}
+
+Test(store_import, first_encounters_load_as_many_as_dossiers_evaluates_all)
+{
+	first_encounters_load(20, 20);
+}
+
+Test(store_import, first_encounters_load_fewer_than_dossiers_marks_owners)
+{
+	first_encounters_load(19, 10);
+}
+
+/* Whether index name exists, as the store's own connection sees it
+ * (inside its transaction). */
+static bool has_index(const char *name)
+{
+	sqlite3_stmt *s = NULL;
+	bool found;
+
+	cr_assert_eq(sqlite3_prepare_v2(st->db,
+					"SELECT 1 FROM sqlite_schema WHERE name = ?1",
+					-1, &s, NULL),
+		     SQLITE_OK);
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return found;
+}
+
+/*
+ * A first load of encounters keeps encounters_by_patient while the rows
+ * come in patient order, and drops it once too many do not (64 at the
+ * start): here every row comes before the previous one. Either way the
+ * commit has both indexes, each with an entry per row.
+ */
+Test(store_import, encounters_out_of_patient_order_drop_the_kept_index)
+{
+	char ipp[16], id[16];
+
+	begin();
+	for (int i = 0; i < 100; i++) {
+		snprintf(ipp, sizeof(ipp), "P%03d", i);
+		patient(ipp, "1950-01-01");
+	}
+	commit();
+	recompute_dirty();
+	begin();
+	cr_assert_eq(store_import_begin(st, STORE_IMPORT_ENCOUNTERS), 0);
+	cr_assert(store_import_is_bulk(st));
+	for (int i = 0; i < 100; i++) {
+		/* the first row and 64 steps back leave it in place */
+		cr_assert_eq(has_index("encounters_by_patient"), i <= 65, "%d", i);
+		cr_assert_not(has_index("encounters_by_id"));
+		snprintf(ipp, sizeof(ipp), "P%03d", 99 - i);
+		snprintf(id, sizeof(id), "E%04d", i);
+		cr_assert_eq(enc(id, ipp, "stay", "2001-01-01", NULL), 1,
+			     "%s", store_errmsg(st));
+	}
+	cr_assert_eq(store_import_end(st), 0);
+	cr_assert(has_index("encounters_by_patient"));
+	cr_assert(has_index("encounters_by_id"));
+	cr_assert_eq(store_recompute_dirty(st, &pol, TODAY, NULL, NULL, NULL),
+		     0, "%s", store_errmsg(st));
+	commit();
+	cr_assert_str_eq(raw_text("PRAGMA integrity_check"), "ok");
+	cr_assert_eq(raw_int("SELECT count(*) FROM encounters"
+			     " INDEXED BY encounters_by_patient WHERE patient_id > 0"),
+		     100);
+	cr_assert_eq(raw_int("SELECT count(*) FROM dossiers WHERE dirty = 1"), 0);
+}
+
+/* A pending mark is not lost when another session follows in the same
+ * transaction (the tests' load_all does so too). */
+Test(store_import, a_pending_mark_survives_the_next_session)
+{
+	begin();
+	patient("A", "1950-01-01");
+	patient("B", "1950-01-01");
+	commit();
+	recompute_dirty();
+	begin();
+	cr_assert_eq(store_import_begin(st, STORE_IMPORT_ENCOUNTERS), 0);
+	cr_assert_eq(enc("E1", "A", "stay", "2000-01-01", NULL), 1);
+	cr_assert_eq(store_import_end(st), 0);
+	cr_assert_eq(store_import_begin(st, STORE_IMPORT_TRANSFUSIONS), 0);
+	cr_assert_eq(store_upsert_transfusion(st, "T1", "B", D("2001-01-01")), 1);
+	cr_assert_eq(store_import_end(st), 0);
+	commit();
+	cr_assert_eq(dirty_of("A"), 1);
+	cr_assert_eq(dirty_of("B"), 1);
 }
 
 Test(store_import, a_second_load_is_not_bulk)
