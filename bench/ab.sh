@@ -23,7 +23,7 @@ set -euo pipefail
 export LC_ALL=C
 
 usage() {
-	sed -n '4,19p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,21p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 [ $# -ge 3 ] || usage
