@@ -431,8 +431,9 @@ int store_upsert_patient(struct store *st, const char *ipp, rd_date birth,
  * owner can need a mark (store_import_end marks every owner), and the
  * indexes, encounter_id's unique one among them, are dropped (but the one
  * by patient while the rows come in patient order): a row is appended to
- * the table, in batches (struct store_append). An id given twice is appended twice; store_import_end
- * keeps the last row, as an update would have.
+ * the table, in batches (struct store_append). An id given twice is
+ * appended twice; store_import_end keeps the last row, as an update would
+ * have.
  */
 #define APPEND_ROW "(?,?,?,?,?)"
 #define APPEND_ROWS_4 APPEND_ROW "," APPEND_ROW "," APPEND_ROW "," APPEND_ROW
@@ -497,17 +498,18 @@ static int encounter_append(struct store *st, const char *id, int64_t pid,
 	if (pid < st->imp.last_pid)
 		r = store_import_disorder(st);
 	st->imp.last_pid = pid;
+	/* A full batch here is one whose flush failed: tried again. */
+	if (r == 0 && (len > STORE_APPEND_ID || a->n == STORE_APPEND_BATCH))
+		r = store_append_flush(st);
 	if (r < 0)
 		return r;
 	if (len > STORE_APPEND_ID) {
-		/* Rare: flush, then this row alone, its id bound from the
-		 * caller's string (the batch keeps copies only). */
+		/* Rare: this row alone, after the rows waiting, its id bound
+		 * from the caller's string (the batch keeps copies only). */
 		sqlite3_stmt *s = NULL;
 
-		r = store_append_flush(st);
-		if (r == 0)
-			r = store_stmt(st, STMT_ENCOUNTER_APPEND,
-				       APPEND_SQL APPEND_ROW, &s);
+		r = store_stmt(st, STMT_ENCOUNTER_APPEND, APPEND_SQL APPEND_ROW,
+			       &s);
 		if (r == 0)
 			r = store_step_once(st, s,
 					    store_bind_text(s, 1, id) |
@@ -515,18 +517,20 @@ static int encounter_append(struct store *st, const char *id, int64_t pid,
 					    sqlite3_bind_int64(s, 3, kid) |
 					    store_bind_date(s, 4, start) |
 					    store_bind_date(s, 5, end));
-	} else {
-		memcpy(a->row[a->n].id, id, len + 1);
-		a->row[a->n].pid = pid;
-		a->row[a->n].kid = kid;
-		a->row[a->n].start = start;
-		a->row[a->n].end = end;
-		r = ++a->n == STORE_APPEND_BATCH ? store_append_flush(st) : 0;
+		if (r < 0)
+			return r;
+		store_count(st, STORE_FACT_ENCOUNTERS, 1);
+		return 1;
 	}
-	if (r < 0)
-		return r;
+	memcpy(a->row[a->n].id, id, len + 1);
+	a->row[a->n].pid = pid;
+	a->row[a->n].kid = kid;
+	a->row[a->n].start = start;
+	a->row[a->n].end = end;
+	/* Counted once taken: a failed flush keeps the row for the next. */
 	store_count(st, STORE_FACT_ENCOUNTERS, 1);
-	return 1;
+	r = ++a->n == STORE_APPEND_BATCH ? store_append_flush(st) : 0;
+	return r < 0 ? r : 1;
 }
 
 struct encounter_row {

@@ -677,6 +677,24 @@ Test(store_import, first_patients_load_paged_rebuilds_the_dossiers_indexes)
 	first_patients_load(-1);
 }
 
+/* n patients P000..., computed and committed; then a transaction with a
+ * session of encounters open, bulk from its first row. */
+static void patients_then_encounters_session(int n)
+{
+	char ipp[16];
+
+	begin();
+	for (int i = 0; i < n; i++) {
+		snprintf(ipp, sizeof(ipp), "P%03d", i);
+		patient(ipp, "1950-01-01");
+	}
+	commit();
+	recompute_dirty();
+	begin();
+	cr_assert_eq(store_import_begin(st, STORE_IMPORT_ENCOUNTERS), 0);
+	cr_assert(store_import_is_bulk(st));
+}
+
 /*
  * A first load of encounters leaves its marks to the recompute that
  * follows: with at least as many rows as dossiers, the recompute evaluates
@@ -689,16 +707,7 @@ static void first_encounters_load(int rows, size_t evaluated)
 	struct store_recompute_stats stats = {0};
 	char ipp[16], id[16];
 
-	begin();
-	for (int i = 0; i < 20; i++) {
-		snprintf(ipp, sizeof(ipp), "P%03d", i);
-		patient(ipp, "1950-01-01");
-	}
-	commit();
-	recompute_dirty();
-	begin();
-	cr_assert_eq(store_import_begin(st, STORE_IMPORT_ENCOUNTERS), 0);
-	cr_assert(store_import_is_bulk(st));
+	patients_then_encounters_session(20);
 	for (int i = 0; i < rows; i++) {
 		snprintf(ipp, sizeof(ipp), "P%03d", i % 10); /* half of them */
 		snprintf(id, sizeof(id), "E%04d", i);
@@ -757,16 +766,7 @@ Test(store_import, encounters_out_of_patient_order_drop_the_kept_index)
 {
 	char ipp[16], id[16];
 
-	begin();
-	for (int i = 0; i < 100; i++) {
-		snprintf(ipp, sizeof(ipp), "P%03d", i);
-		patient(ipp, "1950-01-01");
-	}
-	commit();
-	recompute_dirty();
-	begin();
-	cr_assert_eq(store_import_begin(st, STORE_IMPORT_ENCOUNTERS), 0);
-	cr_assert(store_import_is_bulk(st));
+	patients_then_encounters_session(100);
 	for (int i = 0; i < 100; i++) {
 		/* the first row and 64 steps back leave it in place */
 		cr_assert_eq(has_index("encounters_by_patient"), i <= 65, "%d", i);
