@@ -33,7 +33,6 @@ enum store_stmt {
 	STMT_DOSSIER_CREATE,
 	STMT_KIND_ID,
 	STMT_KIND_ADD,
-	STMT_ENCOUNTER_APPEND,
 	STMT_ENCOUNTER_APPEND_BATCH,
 	STMT_TRANSFUSION_UPSERT,
 	STMT_LITIGATION_UPSERT,
@@ -323,12 +322,16 @@ struct store_index_set {
  */
 #define STORE_APPEND_BATCH 64
 #define STORE_APPEND_ID 64
+/* An encounter's columns but its id (upsert.c). */
+struct store_encounter_row {
+	int64_t pid, kid;
+	rd_date start, end;
+};
 struct store_append {
 	size_t n;
 	struct {
 		char id[STORE_APPEND_ID + 1];
-		int64_t pid, kid;
-		rd_date start, end;
+		struct store_encounter_row v;
 	} row[STORE_APPEND_BATCH];
 };
 

@@ -426,121 +426,9 @@ int store_upsert_patient(struct store *st, const char *ipp, rd_date birth,
 	return r < 0 ? r : 1;
 }
 
-/*
- * The bulk path: nobody's row existed before the session, so no previous
- * owner can need a mark (store_import_end marks every owner), and the
- * indexes, encounter_id's unique one among them, are dropped (but the one
- * by patient while the rows come in patient order): a row is appended to
- * the table, in batches (struct store_append). An id given twice is
- * appended twice; store_import_end keeps the last row, as an update would
- * have.
- */
-#define APPEND_ROW "(?,?,?,?,?)"
-#define APPEND_ROWS_4 APPEND_ROW "," APPEND_ROW "," APPEND_ROW "," APPEND_ROW
-#define APPEND_ROWS_16 \
-	APPEND_ROWS_4 "," APPEND_ROWS_4 "," APPEND_ROWS_4 "," APPEND_ROWS_4
-#define APPEND_ROWS_64 \
-	APPEND_ROWS_16 "," APPEND_ROWS_16 "," APPEND_ROWS_16 "," APPEND_ROWS_16
-_Static_assert(STORE_APPEND_BATCH == 64, "APPEND_ROWS_64 spells the batch");
-
-#define APPEND_SQL                                                          \
-	"INSERT INTO encounters(encounter_id, patient_id, kind_id,"         \
-	"  start_date, end_date) VALUES "
-
-/* Bind row i of the batch at parameter 5 * k + 1 onwards (the id is not
- * copied: the rows stay put until the statement is reset). */
-static int append_bind(sqlite3_stmt *s, int k, const struct store_append *a,
-		       size_t i)
-{
-	return store_bind_text(s, 5 * k + 1, a->row[i].id) |
-	       sqlite3_bind_int64(s, 5 * k + 2, a->row[i].pid) |
-	       sqlite3_bind_int64(s, 5 * k + 3, a->row[i].kid) |
-	       store_bind_date(s, 5 * k + 4, a->row[i].start) |
-	       store_bind_date(s, 5 * k + 5, a->row[i].end);
-}
-
-/* Insert the rows waiting: one statement for a full batch, else each. */
-int store_append_flush(struct store *st)
-{
-	struct store_append *a = &st->imp.app;
-	sqlite3_stmt *s = NULL;
-	int r, bound = SQLITE_OK;
-
-	if (a->n == 0)
-		return 0;
-	if (a->n == STORE_APPEND_BATCH) {
-		r = store_stmt(st, STMT_ENCOUNTER_APPEND_BATCH,
-			       APPEND_SQL APPEND_ROWS_64, &s);
-		if (r < 0)
-			return r;
-		for (size_t i = 0; i < a->n; i++)
-			bound |= append_bind(s, (int)i, a, i);
-		r = store_step_once(st, s, bound);
-	} else {
-		r = store_stmt(st, STMT_ENCOUNTER_APPEND, APPEND_SQL APPEND_ROW,
-			       &s);
-		for (size_t i = 0; r == 0 && i < a->n; i++)
-			r = store_step_once(st, s, append_bind(s, 0, a, i));
-	}
-	if (r == 0)
-		a->n = 0;
-	return r;
-}
-
-static int encounter_append(struct store *st, const char *id, int64_t pid,
-			    int64_t kid, rd_date start, rd_date end)
-{
-	struct store_append *a = &st->imp.app;
-	size_t len = strlen(id);
-	int r = 0;
-
-	st->imp.appended++;
-	if (pid < st->imp.last_pid)
-		r = store_import_disorder(st);
-	st->imp.last_pid = pid;
-	/* A full batch here is one whose flush failed: tried again. */
-	if (r == 0 && (len > STORE_APPEND_ID || a->n == STORE_APPEND_BATCH))
-		r = store_append_flush(st);
-	if (r < 0)
-		return r;
-	if (len > STORE_APPEND_ID) {
-		/* Rare: this row alone, after the rows waiting, its id bound
-		 * from the caller's string (the batch keeps copies only). */
-		sqlite3_stmt *s = NULL;
-
-		r = store_stmt(st, STMT_ENCOUNTER_APPEND, APPEND_SQL APPEND_ROW,
-			       &s);
-		if (r == 0)
-			r = store_step_once(st, s,
-					    store_bind_text(s, 1, id) |
-					    sqlite3_bind_int64(s, 2, pid) |
-					    sqlite3_bind_int64(s, 3, kid) |
-					    store_bind_date(s, 4, start) |
-					    store_bind_date(s, 5, end));
-		if (r < 0)
-			return r;
-		store_count(st, STORE_FACT_ENCOUNTERS, 1);
-		return 1;
-	}
-	memcpy(a->row[a->n].id, id, len + 1);
-	a->row[a->n].pid = pid;
-	a->row[a->n].kid = kid;
-	a->row[a->n].start = start;
-	a->row[a->n].end = end;
-	/* Counted once taken: a failed flush keeps the row for the next. */
-	store_count(st, STORE_FACT_ENCOUNTERS, 1);
-	r = ++a->n == STORE_APPEND_BATCH ? store_append_flush(st) : 0;
-	return r < 0 ? r : 1;
-}
-
-struct encounter_row {
-	int64_t pid, kid;
-	rd_date start, end;
-};
-
 /* The stored row of encounter id: 1 found, 0 none. */
 static int encounter_read(struct store *st, const char *id,
-			  struct encounter_row *out)
+			  struct store_encounter_row *out)
 {
 	sqlite3_stmt *s = NULL;
 	int r, rc;
@@ -570,9 +458,20 @@ out:
 	return r;
 }
 
+/* Bind an encounter's five columns from parameter base + 1 on. */
+static int encounter_bind(sqlite3_stmt *s, int base, const char *id,
+			  const struct store_encounter_row *row)
+{
+	return store_bind_text(s, base + 1, id) |
+	       sqlite3_bind_int64(s, base + 2, row->pid) |
+	       sqlite3_bind_int64(s, base + 3, row->kid) |
+	       store_bind_date(s, base + 4, row->start) |
+	       store_bind_date(s, base + 5, row->end);
+}
+
 /* Write the encounter (inserted when !exists, else updated): 0 or error. */
 static int encounter_write(struct store *st, bool exists, const char *id,
-			   const struct encounter_row *row)
+			   const struct store_encounter_row *row)
 {
 	sqlite3_stmt *s = NULL;
 	int r, rc;
@@ -591,10 +490,7 @@ static int encounter_write(struct store *st, bool exists, const char *id,
 			       &s);
 	if (r < 0)
 		return r;
-	if ((store_bind_text(s, 1, id) | sqlite3_bind_int64(s, 2, row->pid) |
-	     sqlite3_bind_int64(s, 3, row->kid) |
-	     store_bind_date(s, 4, row->start) |
-	     store_bind_date(s, 5, row->end)) != SQLITE_OK) {
+	if (encounter_bind(s, 0, id, row) != SQLITE_OK) {
 		r = store_fail_bind(st);
 		goto out;
 	}
@@ -609,6 +505,89 @@ out:
 }
 
 /*
+ * The bulk path: nobody's row existed before the session, so no previous
+ * owner can need a mark (store_import_end marks every owner), and the
+ * indexes, encounter_id's unique one among them, are dropped (but the one
+ * by patient while the rows come in patient order): a row is appended to
+ * the table, in batches (struct store_append). An id given twice is
+ * appended twice; store_import_end keeps the last row, as an update would
+ * have. A row is counted when it is inserted, as encounter_write counts.
+ */
+#define APPEND_ROW "(?,?,?,?,?)"
+#define APPEND_ROWS_4 APPEND_ROW "," APPEND_ROW "," APPEND_ROW "," APPEND_ROW
+#define APPEND_ROWS_16 \
+	APPEND_ROWS_4 "," APPEND_ROWS_4 "," APPEND_ROWS_4 "," APPEND_ROWS_4
+#define APPEND_ROWS_64 \
+	APPEND_ROWS_16 "," APPEND_ROWS_16 "," APPEND_ROWS_16 "," APPEND_ROWS_16
+_Static_assert(STORE_APPEND_BATCH == 64, "APPEND_ROWS_64 spells the batch");
+
+/* Insert the rows waiting: one statement for a full batch, else each; the
+ * rows inserted leave the batch, the others stay for another try. */
+int store_append_flush(struct store *st)
+{
+	struct store_append *a = &st->imp.app;
+	sqlite3_stmt *s = NULL;
+	size_t done = 0;
+	int r = 0, bound = SQLITE_OK;
+
+	if (a->n == STORE_APPEND_BATCH) {
+		r = store_stmt(st, STMT_ENCOUNTER_APPEND_BATCH,
+			       "INSERT INTO encounters(encounter_id, patient_id,"
+			       "  kind_id, start_date, end_date)"
+			       " VALUES " APPEND_ROWS_64,
+			       &s);
+		if (r < 0)
+			return r;
+		/* The ids are bound, not copied: the rows stay put until
+		 * the statement is reset. */
+		for (size_t i = 0; i < a->n; i++)
+			bound |= encounter_bind(s, 5 * (int)i, a->row[i].id,
+						&a->row[i].v);
+		r = store_step_once(st, s, bound);
+		if (r < 0)
+			return r;
+		store_count(st, STORE_FACT_ENCOUNTERS, STORE_APPEND_BATCH);
+		done = a->n;
+	}
+	while (r == 0 && done < a->n) {
+		r = encounter_write(st, false, a->row[done].id, &a->row[done].v);
+		if (r == 0)
+			done++;
+	}
+	memmove(a->row, a->row + done, (a->n - done) * sizeof(a->row[0]));
+	a->n -= done;
+	return r;
+}
+
+static int encounter_append(struct store *st, const char *id,
+			    const struct store_encounter_row *row)
+{
+	struct store_append *a = &st->imp.app;
+	size_t len = strlen(id);
+	int r = 0;
+
+	st->imp.appended++;
+	if (row->pid < st->imp.last_pid)
+		r = store_import_disorder(st);
+	st->imp.last_pid = row->pid;
+	/* A full batch here is one whose flush failed: tried again. */
+	if (r == 0 && (len > STORE_APPEND_ID || a->n == STORE_APPEND_BATCH))
+		r = store_append_flush(st);
+	if (r < 0)
+		return r;
+	if (len > STORE_APPEND_ID) {
+		/* Rare: this row alone, after the rows waiting (the batch
+		 * keeps copies of short ids only). */
+		r = encounter_write(st, false, id, row);
+	} else {
+		memcpy(a->row[a->n].id, id, len + 1);
+		a->row[a->n].v = *row;
+		r = ++a->n == STORE_APPEND_BATCH ? store_append_flush(st) : 0;
+	}
+	return r < 0 ? r : 1;
+}
+
+/*
  * Read, compare in C, then write only what differs: an unchanged row costs
  * one lookup, and a changed one tells its previous owner, which an upsert
  * would not (RETURNING gives the new values only).
@@ -616,7 +595,7 @@ out:
 int store_upsert_encounter(struct store *st, const char *id, const char *ipp,
 			   const char *kind, rd_date start, rd_date end)
 {
-	struct encounter_row row = {.start = start, .end = end}, old = {0};
+	struct store_encounter_row row = {.start = start, .end = end}, old = {0};
 	int r, found;
 
 	if (blank(id) || blank(ipp) || blank(kind) || start == DATE_NONE)
@@ -631,7 +610,7 @@ int store_upsert_encounter(struct store *st, const char *id, const char *ipp,
 	if (r < 0)
 		return r;
 	if (st->imp.active && st->imp.bulk)
-		return encounter_append(st, id, row.pid, row.kid, start, end);
+		return encounter_append(st, id, &row);
 	found = encounter_read(st, id, &old);
 	if (found < 0)
 		return found;
