@@ -19,7 +19,7 @@
 -- date), kind policies, and 29 February (SQLite's '+N years' gives 1 March,
 -- the engine 28 February). Patients without an encounter are left out.
 -- It reads exactly what a recompute must read (every encounter through the
--- covering index encounters_by_patient, every patient, every transfusion)
+-- encounters table, clustered by patient, every patient, every transfusion)
 -- and evaluates every dossier; it writes nothing, like a full recompute of
 -- dossiers that did not change. The counts let run.sh compare it with the
 -- daemon's (they differ by the simplifications above).

@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Import sessions, and the bulk path of an establishment's first load
- * (store.h). Fifty million encounters inserted one by one into a table
- * with its covering index encounters_by_patient and the unique index of
- * encounter_id pay a B-tree descent in each index per row, at random
- * places; CREATE INDEX afterwards sorts them once, and the table itself
- * is appended to. An index whose entries come in its own order (the
- * covering one, for a file sorted by patient) is appended to as well, for
- * less than its sort would cost, and kept until the rows leave that order
- * (store_import_disorder). A dossier then needs no mark per row either:
- * all those with rows are marked by one statement, or evaluated all.
+ * (store.h). Fifty million encounters inserted one by one into their table
+ * and the unique index of encounter_id pay a B-tree descent in each per
+ * row, at random places; CREATE INDEX afterwards sorts them once, and the
+ * table, clustered by patient, is appended to in its order (append.c). A
+ * dossier then needs no mark per row either: all those with rows are
+ * marked by one statement, or evaluated all.
  *
  * The index definitions are read back from sqlite_schema before the drop
  * and executed again as they were, so this file does not repeat the
@@ -26,52 +23,52 @@
 
 /*
  * A fact table's name, whether it is empty (1 or 0), the bulk marking,
- * and for encounters, whose unique index on encounter_id is dropped too,
- * what to do when an id came twice: the count of repeats that changed
- * nothing (each counted changed when appended), then the delete of every
- * row but the last of its id, which row by row would have updated the
- * first.
+ * and for encounters, whose unique index on encounter_id is dropped, what
+ * to do when an id came for two patients: delete every row of the id but
+ * the one that came last in the file, which row by row would have moved
+ * the first. The order of the file is (2 * patient_id, 0) for a row the
+ * session inserted directly, (2 * after + 1, seq) for one it set aside
+ * (append.c); rows of the same key are one row already.
  */
 static const struct {
 	const char *table;
-	const char *ordered; /* kept while the rows come in its order */
 	const char *probe;
 	const char *mark;
-	const char *repeats_unchanged;
 	const char *keep_last;
 } tables[] = {
 	/* Patients keep their index (the IPP is looked up); their first
 	 * load drops the dossiers' indexes instead (session_indexes). */
 	[STORE_IMPORT_PATIENTS] =
-		{NULL, NULL, "SELECT NOT EXISTS (SELECT 1 FROM patients)", NULL,
-		 NULL, NULL},
+		{NULL, "SELECT NOT EXISTS (SELECT 1 FROM patients)", NULL, NULL},
 	[STORE_IMPORT_ENCOUNTERS] =
-		{"encounters", "encounters_by_patient",
-		 "SELECT NOT EXISTS (SELECT 1 FROM encounters)",
+		{"encounters", "SELECT NOT EXISTS (SELECT 1 FROM encounters)",
 		 "UPDATE dossiers SET dirty = 1 WHERE dirty = 0"
 		 " AND patient_id IN (SELECT patient_id FROM encounters)",
-		 "SELECT count(*) FROM (SELECT"
-		 "  patient_id IS lag(patient_id) OVER w"
-		 "  AND kind_id IS lag(kind_id) OVER w"
-		 "  AND start_date IS lag(start_date) OVER w"
-		 "  AND end_date IS lag(end_date) OVER w AS same"
-		 " FROM encounters"
-		 " WINDOW w AS (PARTITION BY encounter_id ORDER BY rowid))"
-		 " WHERE same",
-		 "DELETE FROM encounters WHERE rowid IN (SELECT r FROM"
-		 " (SELECT rowid AS r, row_number() OVER (PARTITION BY"
-		 "  encounter_id ORDER BY rowid DESC) AS n FROM encounters)"
-		 " WHERE n > 1)"},
+		 "DELETE FROM encounters WHERE (patient_id, encounter_id) IN"
+		 " (SELECT patient_id, encounter_id FROM"
+		 "  (SELECT e.patient_id, e.encounter_id, row_number() OVER"
+		 "    (PARTITION BY e.encounter_id ORDER BY"
+		 "     coalesce(2 * l.after + 1, 2 * e.patient_id) DESC,"
+		 "     coalesce(l.seq, 0) DESC) AS n"
+		 "   FROM encounters e LEFT JOIN"
+		 "    (SELECT patient_id, encounter_id, max(after) AS after,"
+		 "      max(seq) AS seq FROM " STORE_LATE_TABLE
+		 "     GROUP BY patient_id, encounter_id) l"
+		 "    ON l.patient_id = e.patient_id"
+		 "    AND l.encounter_id = e.encounter_id"
+		 "   WHERE e.encounter_id IN (SELECT encounter_id FROM encounters"
+		 "    GROUP BY encounter_id HAVING count(*) > 1))"
+		 "  WHERE n > 1)"},
 	[STORE_IMPORT_TRANSFUSIONS] =
-		{"transfusions", NULL, "SELECT NOT EXISTS (SELECT 1 FROM transfusions)",
+		{"transfusions", "SELECT NOT EXISTS (SELECT 1 FROM transfusions)",
 		 "UPDATE dossiers SET dirty = 1 WHERE dirty = 0"
 		 " AND patient_id IN (SELECT patient_id FROM transfusions)",
-		 NULL, NULL},
+		 NULL},
 	[STORE_IMPORT_LITIGATIONS] =
-		{"litigations", NULL, "SELECT NOT EXISTS (SELECT 1 FROM litigations)",
+		{"litigations", "SELECT NOT EXISTS (SELECT 1 FROM litigations)",
 		 "UPDATE dossiers SET dirty = 1 WHERE dirty = 0"
 		 " AND patient_id IN (SELECT patient_id FROM litigations)",
-		 NULL, NULL},
+		 NULL},
 };
 
 void store_indexes_free(struct store_index_set *set)
@@ -121,7 +118,7 @@ static int64_t query_int(struct store *st, const char *sql)
  * of sqlite_schema is over. 1 saved, 0 too many to bother, or an error.
  */
 static int save_indexes(struct store *st, const char *table,
-			const char *keep, struct store_index_set *set,
+			struct store_index_set *set,
 			char *names[STORE_BULK_MAX_INDEXES])
 {
 	sqlite3_stmt *s = NULL;
@@ -130,13 +127,11 @@ static int save_indexes(struct store *st, const char *table,
 	rc = sqlite3_prepare_v2(st->db,
 				"SELECT name, sql FROM sqlite_schema"
 				" WHERE type = 'index' AND tbl_name = ?1"
-				" AND name IS NOT ?2"
 				" AND sql IS NOT NULL ORDER BY name",
 				-1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return store_fail(st, rc);
-	if ((store_bind_text(s, 1, table) | store_bind_text(s, 2, keep)) !=
-	    SQLITE_OK) {
+	if (store_bind_text(s, 1, table) != SQLITE_OK) {
 		r = store_fail_bind(st);
 		goto out;
 	}
@@ -165,12 +160,12 @@ out:
 	return r;
 }
 
-int store_indexes_drop(struct store *st, const char *table, const char *keep,
+int store_indexes_drop(struct store *st, const char *table,
 		       struct store_index_set *set)
 {
 	char *names[STORE_BULK_MAX_INDEXES] = {0};
 	size_t n0 = set->n; /* already dropped, every one */
-	int r = save_indexes(st, table, keep, set, names);
+	int r = save_indexes(st, table, set, names);
 
 	for (size_t i = n0; r == 1 && i < set->n; i++) {
 		/* An identifier cannot be bound; %w quotes it. */
@@ -255,8 +250,7 @@ int store_import_turn(struct store *st)
 	struct store_index_set *set = session_indexes(st, &table);
 
 	st->imp.eligible = false;
-	st->imp.ordered = tables[st->imp.kind].ordered;
-	r = store_indexes_drop(st, table, st->imp.ordered, set);
+	r = store_indexes_drop(st, table, set);
 	if (r < 0) {
 		/* The caller rolls back. Should it commit instead, the
 		 * indexes already dropped are built again first. */
@@ -265,29 +259,17 @@ int store_import_turn(struct store *st)
 	}
 	/* 0: too many indexes, none dropped: stay row by row. */
 	st->imp.bulk = r == 1;
+	/* The rows written so far, one per id, count as inserted directly
+	 * (append.c): every later row in the table comes after them. */
+	if (st->imp.bulk && st->imp.kind == STORE_IMPORT_ENCOUNTERS) {
+		int64_t max = query_int(st, "SELECT coalesce(max(patient_id), 0)"
+					    " FROM encounters");
+
+		if (max < 0)
+			return (int)max;
+		st->imp.last_pid = max;
+	}
 	return 0;
-}
-
-/*
- * A row came before the previous one in the order of the index a bulk
- * session keeps (tables[].ordered): its entry goes into the index at a
- * place already written, not at its end. A few such rows (a file sorted by
- * patient but for some corrections at its end) cost little; more than 1
- * in 1,024 (and 64 at the start) and the index is dropped as well, to be
- * built by a sort with the others.
- */
-int store_import_disorder(struct store *st)
-{
-	const char *table;
-	struct store_index_set *set = session_indexes(st, &table);
-	int r;
-
-	if (!st->imp.ordered ||
-	    ++st->imp.backs <= 64 + st->imp.appended / 1024)
-		return 0;
-	st->imp.ordered = NULL;
-	r = store_indexes_drop(st, table, NULL, set);
-	return r < 0 ? r : 0;
 }
 
 /*
@@ -326,26 +308,22 @@ int store_indexes_rebuild(struct store *st, struct store_index_set *set)
 }
 
 /*
- * A unique index failed to build: an id came twice in the file, and each
- * repeat was appended. Keep the last row of each id, as the updates of
- * the row-by-row path would have, and count the repeats that changed
- * nothing, for the caller to take back from its changed rows. Rare (a
- * first load repeating itself), so two more sorts of the table are fine.
- * The mark that follows finds the owners of the rows kept; an owner that
- * lost its only row ends as it began the session, with none.
+ * A unique index failed to build: an id came for two patients in the
+ * file, and each row was kept. Keep the one that came last, as the
+ * updates of the row-by-row path would have; the others changed something
+ * (the patient) when they came, so none is taken back from the changed
+ * rows. Rare (a first load contradicting itself), so more sorts of the
+ * table are fine. The mark that follows finds the owners of the rows kept;
+ * an owner that lost its only row ends as it began the session, with none.
  */
-static int keep_last_rows(struct store *st, int64_t *unchanged)
+static int keep_last_rows(struct store *st)
 {
-	int64_t n;
-	int r;
+	int r = store_append_late_table(st);
 
-	n = query_int(st, tables[st->imp.kind].repeats_unchanged);
-	if (n < 0)
-		return (int)n;
-	r = exec(st, tables[st->imp.kind].keep_last);
+	if (r == 0)
+		r = exec(st, tables[st->imp.kind].keep_last);
 	if (r < 0)
 		return r;
-	*unchanged = n;
 	store_count(st, STORE_FACT_ENCOUNTERS, -sqlite3_changes64(st->db));
 	return 0;
 }
@@ -369,7 +347,7 @@ int store_import_mark(struct store *st)
 
 int store_import_end(struct store *st)
 {
-	int64_t unchanged = 0;
+	int64_t unchanged;
 	int r = 0;
 
 	if (!st)
@@ -385,10 +363,12 @@ int store_import_end(struct store *st)
 		if (r == 0)
 			r = store_indexes_rebuild(st, &st->imp.idx);
 		if (r == -EEXIST && tables[st->imp.kind].keep_last) {
-			r = keep_last_rows(st, &unchanged);
+			r = keep_last_rows(st);
 			if (r == 0)
 				r = store_indexes_rebuild(st, &st->imp.idx);
 		}
+		if (r == 0)
+			r = store_append_end(st);
 		if (r < 0)
 			return r;
 		st->mark_pending = st->imp.kind;
@@ -399,6 +379,7 @@ int store_import_end(struct store *st)
 		if (r < 0)
 			return r;
 	}
+	unchanged = st->imp.unchanged;
 	store_import_reset(st);
 	return unchanged > INT_MAX ? INT_MAX : (int)unchanged;
 }

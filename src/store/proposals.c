@@ -74,7 +74,8 @@ static int add_proposal(struct store *st, int64_t batch, int64_t now,
 	int r, rc;
 
 	/* The trigger proposals_ai records it as the dossier's proposal. The
-	 * extreme dates come from the covering index encounters_by_patient. */
+	 * extreme dates come from the dossier's rows of encounters, adjacent
+	 * in that table's key order. */
 	r = store_stmt(st, STMT_PROPOSAL_ADD,
 		       "INSERT INTO proposals(patient_id, batch_id, state,"
 		       "  retain_until, basis, created_at, updated_at, ipp,"

@@ -489,7 +489,7 @@ int store_recompute_dirty(struct store *st, const struct engine_policy *p,
 	/* The indexes come back before the commit (store_commit), or with
 	 * the rollback of a failure. */
 	if (r == 0 && most && st->dossier_idx.n == 0) {
-		r = store_indexes_drop(st, "dossiers", NULL, &st->dossier_idx);
+		r = store_indexes_drop(st, "dossiers", &st->dossier_idx);
 		r = r < 0 ? r : 0;
 	}
 	if (r == 0 && (many || all)) {

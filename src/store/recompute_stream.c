@@ -55,8 +55,7 @@ static const struct {
 	{STMT_ALL_ENCOUNTERS,
 	 "SELECT patient_id, kind_id, coalesce(start_date, " SQL_NONE "),"
 	 "  coalesce(end_date, " SQL_NONE ")"
-	 " FROM encounters INDEXED BY encounters_by_patient"
-	 " WHERE patient_id BETWEEN ?1 AND ?2 ORDER BY patient_id"},
+	 " FROM encounters WHERE patient_id BETWEEN ?1 AND ?2 ORDER BY patient_id"},
 	{STMT_ALL_TRANSFUSIONS,
 	 "SELECT patient_id, coalesce(act_date, " SQL_NONE ")"
 	 " FROM transfusions INDEXED BY transfusions_by_patient"

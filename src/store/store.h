@@ -30,7 +30,7 @@
 #include "engine/workflow.h"
 
 /* Schema version reached by store_open() (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 struct store;
 
@@ -115,10 +115,12 @@ int store_upsert_litigation(struct store *st, const char *id,
  * first load), the session turns bulk once it has written 50,000 rows: the
  * table's secondary indexes are dropped, to be built once, sorted, by
  * store_import_end, which then marks every dossier having rows set-based.
- * Encounters keep their index by patient while the rows come in patient
- * order, and leave the mark to store_recompute_dirty, which evaluates
- * every dossier instead when the rows are as many as the dossiers (the
- * next store_import_begin, or store_commit, marks them otherwise).
+ * Encounters, clustered by patient, are appended to their table while the
+ * rows come in patient order, the others set aside and merged in order by
+ * store_import_end; they leave the mark to store_recompute_dirty, which
+ * evaluates every dossier instead when the rows are as many as the
+ * dossiers (the next store_import_begin, or store_commit, marks them
+ * otherwise).
  * A first load of patients drops the dossiers' indexes instead, which
  * store_recompute_dirty builds again once it has written every dossier.
  * Everything stays in the caller's transaction, so a rollback restores the
@@ -126,12 +128,15 @@ int store_upsert_litigation(struct store *st, const char *id,
  * (each row marks its dossier). store_commit, and the next
  * store_import_begin, end a session left open.
  *
- * A bulk session of encounters drops the unique index of encounter_id as
- * well: each row is appended, and an id given twice in the file is found
- * when the index is built again. The last row of each id is kept, as the
- * row-by-row path keeps it, but each repeat was counted changed (1) when
- * written: store_import_end returns how many of them repeated their
- * id's previous row exactly, which row by row would have returned 0.
+ * A bulk session of encounters drops the unique index of encounter_id:
+ * an id given twice for one patient meets its first row's key, one for
+ * two patients is found when the index is built again. The last row of
+ * each id is kept, as the row-by-row path keeps it, but each repeat was
+ * counted changed (1) when written: store_import_end returns how many of
+ * them repeated their key's previous row exactly, which row by row would
+ * have returned 0. (An id that moves to another patient and back in one
+ * file is the exception: its return is counted unchanged here, changed
+ * row by row; the rows kept are the same.)
  */
 enum store_import_kind {
 	STORE_IMPORT_PATIENTS,

@@ -33,7 +33,10 @@ enum store_stmt {
 	STMT_DOSSIER_CREATE,
 	STMT_KIND_ID,
 	STMT_KIND_ADD,
+	/* append.c */
 	STMT_ENCOUNTER_APPEND_BATCH,
+	STMT_ENCOUNTER_LATE_BATCH,
+	STMT_ENCOUNTER_LATE,
 	STMT_TRANSFUSION_UPSERT,
 	STMT_LITIGATION_UPSERT,
 	/* recompute.c */
@@ -123,6 +126,7 @@ enum store_stmt {
 	/* upsert.c: facts written and dossiers marked from C (schema v5) */
 	STMT_MARK_DIRTY,
 	STMT_ENCOUNTER_READ,
+	STMT_ENCOUNTER_READ_KEY,
 	STMT_ENCOUNTER_INSERT,
 	STMT_ENCOUNTER_UPDATE,
 	STMT_TRANSFUSION_OWNER,
@@ -174,7 +178,7 @@ enum store_stmt {
 	"    AND (" STORE_SQL_ANOMALY_DATE("p.birth_date")                   \
 	"     OR " STORE_SQL_ANOMALY_DATE("p.death_date") "))"               \
 	"   OR EXISTS (SELECT 1 FROM encounters e"                           \
-	"    INDEXED BY encounters_by_patient WHERE e.patient_id = d.patient_id" \
+	"    WHERE e.patient_id = d.patient_id"                              \
 	"    AND (" STORE_SQL_ANOMALY_DATE("e.start_date")                   \
 	"     OR " STORE_SQL_ANOMALY_DATE("e.end_date") "))"                 \
 	"   OR EXISTS (SELECT 1 FROM transfusions t"                         \
@@ -315,10 +319,11 @@ struct store_index_set {
 #define STORE_BULK_AFTER 50000
 /*
  * A bulk session's encounters wait here to be inserted STORE_APPEND_BATCH
- * at a time by one multi-row INSERT: SQLite's work per statement (reset,
- * the VDBE's start and halt) then comes once per batch instead of once per
- * row, a third of an append's cost (doc/performance.md). An id longer than
- * STORE_APPEND_ID bytes is inserted alone, after the rows before it.
+ * at a time by one multi-row INSERT (append.c): SQLite's work per
+ * statement (reset, the VDBE's start and halt) then comes once per batch
+ * instead of once per row, a third of an append's cost
+ * (doc/performance.md). An id longer than STORE_APPEND_ID bytes is
+ * inserted alone, after the rows before it.
  */
 #define STORE_APPEND_BATCH 64
 #define STORE_APPEND_ID 64
@@ -332,6 +337,7 @@ struct store_append {
 	struct {
 		char id[STORE_APPEND_ID + 1];
 		struct store_encounter_row v;
+		int64_t after; /* a row set aside: see struct store_import */
 	} row[STORE_APPEND_BATCH];
 };
 
@@ -344,13 +350,16 @@ struct store_import {
 	bool bulk;         /* indexes dropped, dirty marks set-based at the end */
 	int64_t marked_pid; /* the dossier this session marked last, or 0 */
 	struct store_index_set idx;
-	struct store_append app; /* bulk rows not yet inserted */
-	/* The index a bulk session keeps while the rows come in its order,
-	 * or NULL (store_import_disorder); rows appended, and how many came
-	 * before the previous one in that order. */
-	const char *ordered;
-	uint64_t appended, backs;
+	/* A bulk session of encounters (append.c): the rows for the table,
+	 * and those set aside, not yet inserted; the highest patient in the
+	 * table, whether a row was set aside since it rose, whether the
+	 * table of rows set aside exists; the repeats of a key that changed
+	 * nothing, for store_import_end to return. */
+	struct store_append app, late;
 	int64_t last_pid;
+	bool late_at_last;
+	bool late_table;
+	int64_t unchanged;
 };
 
 struct store {
@@ -439,28 +448,48 @@ static inline int store_import_row(struct store *store)
  */
 int store_import_mark(struct store *st);
 
-/* upsert.c: insert the bulk rows still waiting (struct store_append):
- * before anything reads the table or builds its indexes. */
+/* upsert.c: an encounter's row, read by id (pid 0) or by its key: 1
+ * found, 0 none, or an error. */
+int store_encounter_read(struct store *st, const char *id, int64_t pid,
+			 struct store_encounter_row *out);
+/* upsert.c: insert the row (old_pid 0), or update the one of key
+ * (old_pid, id): 0 or an error. */
+int store_encounter_write(struct store *st, int64_t old_pid, const char *id,
+			  const struct store_encounter_row *row);
+/* upsert.c: bind an encounter's five columns from parameter base + 1 on:
+ * SQLITE_OK or an error of sqlite3_bind_*. */
+int store_encounter_bind(sqlite3_stmt *s, int base, const char *id,
+			 const struct store_encounter_row *row);
+
+/* append.c: a row of a bulk session of encounters, into the table or set
+ * aside: 1 (counted changed; store_import_end returns the repeats that
+ * were not), or an error. */
+int store_encounter_append(struct store *st, const char *id,
+			   const struct store_encounter_row *row);
+/* append.c: insert the bulk rows still waiting (struct store_append), and
+ * merge those set aside into the table in its order: before anything
+ * reads the table or builds its indexes. 0 or an error. */
 int store_append_flush(struct store *st);
+/* append.c: create the table of rows set aside, STORE_LATE_TABLE, if it
+ * does not exist yet: 0 or an error. */
+#define STORE_LATE_TABLE "temp.encounters_late"
+int store_append_late_table(struct store *st);
+/* append.c: drop the table of rows set aside, if any: 0 or an error. */
+int store_append_end(struct store *st);
 
 /* bulk.c: drop the session without rebuilding anything (at a rollback,
  * which undid it; or after its end): active = false. */
 void store_import_reset(struct store *st);
 
 /*
- * bulk.c: drop table's own indexes (not a primary key's), but the one
- * named keep (NULL: none), in the open transaction, adding their
- * definitions to *set: 1 dropped, 0 left alone (more than
- * STORE_BULK_MAX_INDEXES in all), or an error (then the first
+ * bulk.c: drop table's own indexes (not a primary key's), in the open
+ * transaction, adding their definitions to *set: 1 dropped, 0 left alone
+ * (more than STORE_BULK_MAX_INDEXES in all), or an error (then the first
  * set->n_dropped are dropped). A rollback brings them back; otherwise
  * store_indexes_rebuild must run before the commit.
  */
-int store_indexes_drop(struct store *st, const char *table, const char *keep,
+int store_indexes_drop(struct store *st, const char *table,
 		       struct store_index_set *set);
-
-/* bulk.c: a bulk row came out of the order of the index the session keeps
- * (struct store_import): drops it too after enough of them. 0 or error. */
-int store_import_disorder(struct store *st);
 
 /* bulk.c: build the dropped indexes again (a sort each, with a smaller
  * page cache beside it), then forget them: 0, -EEXIST when a unique index

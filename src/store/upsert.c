@@ -426,20 +426,27 @@ int store_upsert_patient(struct store *st, const char *ipp, rd_date birth,
 	return r < 0 ? r : 1;
 }
 
-/* The stored row of encounter id: 1 found, 0 none. */
-static int encounter_read(struct store *st, const char *id,
-			  struct store_encounter_row *out)
+int store_encounter_read(struct store *st, const char *id, int64_t pid,
+			 struct store_encounter_row *out)
 {
 	sqlite3_stmt *s = NULL;
 	int r, rc;
 
-	r = store_stmt(st, STMT_ENCOUNTER_READ,
-		       "SELECT patient_id, kind_id, start_date, end_date"
-		       " FROM encounters WHERE encounter_id = ?1",
-		       &s);
+	if (pid)
+		r = store_stmt(st, STMT_ENCOUNTER_READ_KEY,
+			       "SELECT patient_id, kind_id, start_date, end_date"
+			       " FROM encounters"
+			       " WHERE patient_id = ?2 AND encounter_id = ?1",
+			       &s);
+	else
+		r = store_stmt(st, STMT_ENCOUNTER_READ,
+			       "SELECT patient_id, kind_id, start_date, end_date"
+			       " FROM encounters WHERE encounter_id = ?1",
+			       &s);
 	if (r < 0)
 		return r;
-	if (store_bind_text(s, 1, id) != SQLITE_OK) {
+	if (store_bind_text(s, 1, id) != SQLITE_OK ||
+	    (pid && sqlite3_bind_int64(s, 2, pid) != SQLITE_OK)) {
 		r = store_fail_bind(st);
 		goto out;
 	}
@@ -458,9 +465,8 @@ out:
 	return r;
 }
 
-/* Bind an encounter's five columns from parameter base + 1 on. */
-static int encounter_bind(sqlite3_stmt *s, int base, const char *id,
-			  const struct store_encounter_row *row)
+int store_encounter_bind(sqlite3_stmt *s, int base, const char *id,
+			 const struct store_encounter_row *row)
 {
 	return store_bind_text(s, base + 1, id) |
 	       sqlite3_bind_int64(s, base + 2, row->pid) |
@@ -469,18 +475,19 @@ static int encounter_bind(sqlite3_stmt *s, int base, const char *id,
 	       store_bind_date(s, base + 5, row->end);
 }
 
-/* Write the encounter (inserted when !exists, else updated): 0 or error. */
-static int encounter_write(struct store *st, bool exists, const char *id,
-			   const struct store_encounter_row *row)
+/* An update finds the row by its key, the table's own order (schema.c,
+ * version 8), even when it moves the row to another patient. */
+int store_encounter_write(struct store *st, int64_t old_pid, const char *id,
+			  const struct store_encounter_row *row)
 {
 	sqlite3_stmt *s = NULL;
 	int r, rc;
 
-	if (exists)
+	if (old_pid)
 		r = store_stmt(st, STMT_ENCOUNTER_UPDATE,
 			       "UPDATE encounters SET patient_id = ?2,"
 			       "  kind_id = ?3, start_date = ?4, end_date = ?5"
-			       " WHERE encounter_id = ?1",
+			       " WHERE patient_id = ?6 AND encounter_id = ?1",
 			       &s);
 	else
 		r = store_stmt(st, STMT_ENCOUNTER_INSERT,
@@ -490,101 +497,19 @@ static int encounter_write(struct store *st, bool exists, const char *id,
 			       &s);
 	if (r < 0)
 		return r;
-	if (encounter_bind(s, 0, id, row) != SQLITE_OK) {
+	if (store_encounter_bind(s, 0, id, row) != SQLITE_OK ||
+	    (old_pid && sqlite3_bind_int64(s, 6, old_pid) != SQLITE_OK)) {
 		r = store_fail_bind(st);
 		goto out;
 	}
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_DONE)
 		r = store_fail(st, rc);
-	else if (!exists)
+	else if (!old_pid)
 		store_count(st, STORE_FACT_ENCOUNTERS, 1);
 out:
 	store_stmt_done(s);
 	return r;
-}
-
-/*
- * The bulk path: nobody's row existed before the session, so no previous
- * owner can need a mark (store_import_end marks every owner), and the
- * indexes, encounter_id's unique one among them, are dropped (but the one
- * by patient while the rows come in patient order): a row is appended to
- * the table, in batches (struct store_append). An id given twice is
- * appended twice; store_import_end keeps the last row, as an update would
- * have. A row is counted when it is inserted, as encounter_write counts.
- */
-#define APPEND_ROW "(?,?,?,?,?)"
-#define APPEND_ROWS_4 APPEND_ROW "," APPEND_ROW "," APPEND_ROW "," APPEND_ROW
-#define APPEND_ROWS_16 \
-	APPEND_ROWS_4 "," APPEND_ROWS_4 "," APPEND_ROWS_4 "," APPEND_ROWS_4
-#define APPEND_ROWS_64 \
-	APPEND_ROWS_16 "," APPEND_ROWS_16 "," APPEND_ROWS_16 "," APPEND_ROWS_16
-_Static_assert(STORE_APPEND_BATCH == 64, "APPEND_ROWS_64 spells the batch");
-
-/* Insert the rows waiting: one statement for a full batch, else each; the
- * rows inserted leave the batch, the others stay for another try. */
-int store_append_flush(struct store *st)
-{
-	struct store_append *a = &st->imp.app;
-	sqlite3_stmt *s = NULL;
-	size_t done = 0;
-	int r = 0, bound = SQLITE_OK;
-
-	if (a->n == STORE_APPEND_BATCH) {
-		r = store_stmt(st, STMT_ENCOUNTER_APPEND_BATCH,
-			       "INSERT INTO encounters(encounter_id, patient_id,"
-			       "  kind_id, start_date, end_date)"
-			       " VALUES " APPEND_ROWS_64,
-			       &s);
-		if (r < 0)
-			return r;
-		/* The ids are bound, not copied: the rows stay put until
-		 * the statement is reset. */
-		for (size_t i = 0; i < a->n; i++)
-			bound |= encounter_bind(s, 5 * (int)i, a->row[i].id,
-						&a->row[i].v);
-		r = store_step_once(st, s, bound);
-		if (r < 0)
-			return r;
-		store_count(st, STORE_FACT_ENCOUNTERS, STORE_APPEND_BATCH);
-		done = a->n;
-	}
-	while (r == 0 && done < a->n) {
-		r = encounter_write(st, false, a->row[done].id, &a->row[done].v);
-		if (r == 0)
-			done++;
-	}
-	memmove(a->row, a->row + done, (a->n - done) * sizeof(a->row[0]));
-	a->n -= done;
-	return r;
-}
-
-static int encounter_append(struct store *st, const char *id,
-			    const struct store_encounter_row *row)
-{
-	struct store_append *a = &st->imp.app;
-	size_t len = strlen(id);
-	int r = 0;
-
-	st->imp.appended++;
-	if (row->pid < st->imp.last_pid)
-		r = store_import_disorder(st);
-	st->imp.last_pid = row->pid;
-	/* A full batch here is one whose flush failed: tried again. */
-	if (r == 0 && (len > STORE_APPEND_ID || a->n == STORE_APPEND_BATCH))
-		r = store_append_flush(st);
-	if (r < 0)
-		return r;
-	if (len > STORE_APPEND_ID) {
-		/* Rare: this row alone, after the rows waiting (the batch
-		 * keeps copies of short ids only). */
-		r = encounter_write(st, false, id, row);
-	} else {
-		memcpy(a->row[a->n].id, id, len + 1);
-		a->row[a->n].v = *row;
-		r = ++a->n == STORE_APPEND_BATCH ? store_append_flush(st) : 0;
-	}
-	return r < 0 ? r : 1;
 }
 
 /*
@@ -610,14 +535,14 @@ int store_upsert_encounter(struct store *st, const char *id, const char *ipp,
 	if (r < 0)
 		return r;
 	if (st->imp.active && st->imp.bulk)
-		return encounter_append(st, id, &row);
-	found = encounter_read(st, id, &old);
+		return store_encounter_append(st, id, &row);
+	found = store_encounter_read(st, id, 0, &old);
 	if (found < 0)
 		return found;
 	if (found && old.pid == row.pid && old.kid == row.kid &&
 	    old.start == row.start && old.end == row.end)
 		return 0;
-	r = encounter_write(st, found, id, &row);
+	r = store_encounter_write(st, found ? old.pid : 0, id, &row);
 	if (r < 0)
 		return r;
 	r = mark_owners(st, row.pid, found, old.pid);

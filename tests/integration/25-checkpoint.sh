@@ -12,13 +12,13 @@ size() {
 	stat -c %s "$1" 2>/dev/null || echo 0
 }
 
-# 12,000 dossiers: more than the 1,000 WAL pages after which SQLite would
+# 20,000 dossiers: more than the 1,000 WAL pages after which SQLite would
 # checkpoint by itself inside the committing import.
-gen_population 12000
+gen_population 20000
 write_config
 DAEMON_ARGS=--debug start_daemon
 
-expect_exit 0 "import 12,000 patients" ctl import patients "$SCRATCH/gen/patients.csv"
+expect_exit 0 "import 20,000 patients" ctl import patients "$SCRATCH/gen/patients.csv"
 expect_exit 0 "import their encounters" ctl import encounters "$SCRATCH/gen/encounters.csv"
 # Measured at once: the idle delay (1 s) has not passed yet.
 db_after_import=$(size "$DB")

@@ -360,6 +360,11 @@ Test(store_import, migration_from_v4_keeps_data_and_totals)
 	cr_assert_eq(raw_int("SELECT count(*) FROM litigations"), 1);
 	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema"
 			     " WHERE name = 'encounters_by_patient'"),
+		     0, "v8: the table is its own covering index");
+	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema"
+			     " WHERE name = 'encounters'"
+			     " AND sql LIKE '%PRIMARY KEY (patient_id, encounter_id)"
+			     "%WITHOUT ROWID'"),
 		     1);
 	cr_assert_eq(raw_int("SELECT dirty FROM dossiers WHERE patient_id = 1"), 1);
 	cr_assert_eq(raw_int("SELECT dirty FROM dossiers WHERE patient_id = 3"), 0);
@@ -370,7 +375,7 @@ Test(store_import, migration_from_v4_keeps_data_and_totals)
 	cr_assert_eq(store_counts(st, &c), 0);
 	cr_assert_eq(c.encounters, 2);
 	cr_assert_eq(c.dirty, 2);
-	/* v7: encounter_id a unique index of a rowid table, rows as they were. */
+	/* v7, v8: encounter_id a unique index, rows as they were. */
 	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema"
 			     " WHERE name = 'encounters_by_id'"
 			     " AND sql LIKE 'CREATE UNIQUE INDEX%'"),
@@ -489,7 +494,7 @@ static void load_all(bool sessions, uint64_t bulk_after)
 	if (sessions) {
 		cr_assert_eq(store_import_is_bulk(st), bulk_after < 200);
 		cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema"
-				     " WHERE name = 'encounters_by_patient'"),
+				     " WHERE name = 'encounters_by_id'"),
 			     1, "the drop is not committed");
 	}
 	/* Repeated ids: changed values, a move, a move back, and a repeat
@@ -613,7 +618,7 @@ static void same_as_row_by_row(uint64_t bulk_after)
 	sqlite3_free(rows);
 	cr_assert_eq(raw_int("SELECT count(*) FROM dossiers WHERE dirty = 1"), 0);
 	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema"
-			     " WHERE name = 'encounters_by_patient'"),
+			     " WHERE name = 'encounters_by_id'"),
 		     1);
 }
 
@@ -739,17 +744,17 @@ Test(store_import, first_encounters_load_fewer_than_dossiers_marks_owners)
 	first_encounters_load(19, 10);
 }
 
-/* Whether index name exists, as the store's own connection sees it
- * (inside its transaction). */
-static bool has_index(const char *name)
+/* Whether name exists in the schema table of schema ("main" or "temp"),
+ * as the store's own connection sees it (inside its transaction). */
+static bool in_schema(const char *schema, const char *name)
 {
+	char sql[96];
 	sqlite3_stmt *s = NULL;
 	bool found;
 
-	cr_assert_eq(sqlite3_prepare_v2(st->db,
-					"SELECT 1 FROM sqlite_schema WHERE name = ?1",
-					-1, &s, NULL),
-		     SQLITE_OK);
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s.sqlite_schema WHERE name = ?1",
+		 schema);
+	cr_assert_eq(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL), SQLITE_OK);
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	found = sqlite3_step(s) == SQLITE_ROW;
 	sqlite3_finalize(s);
@@ -757,36 +762,119 @@ static bool has_index(const char *name)
 }
 
 /*
- * A first load of encounters keeps encounters_by_patient while the rows
- * come in patient order, and drops it once too many do not (64 at the
- * start): here every row comes before the previous one. Either way the
- * commit has both indexes, each with an entry per row.
+ * A first load of encounters appends to the table, clustered by patient,
+ * while the rows come in patient order, and sets the others aside in a
+ * temporary table, merged in order at the end: here every row but the
+ * first comes before the previous one. The commit has every row, the
+ * unique index of encounter_id, and no temporary table.
  */
-Test(store_import, encounters_out_of_patient_order_drop_the_kept_index)
+Test(store_import, encounters_out_of_patient_order_are_set_aside_and_merged)
 {
 	char ipp[16], id[16];
 
 	patients_then_encounters_session(100);
 	for (int i = 0; i < 100; i++) {
-		/* the first row and 64 steps back leave it in place */
-		cr_assert_eq(has_index("encounters_by_patient"), i <= 65, "%d", i);
-		cr_assert_not(has_index("encounters_by_id"));
+		cr_assert_eq(in_schema("temp", "encounters_late"), i >= 2, "%d", i);
+		cr_assert_not(in_schema("main", "encounters_by_id"));
 		snprintf(ipp, sizeof(ipp), "P%03d", 99 - i);
 		snprintf(id, sizeof(id), "E%04d", i);
 		cr_assert_eq(enc(id, ipp, "stay", "2001-01-01", NULL), 1,
 			     "%s", store_errmsg(st));
 	}
 	cr_assert_eq(store_import_end(st), 0);
-	cr_assert(has_index("encounters_by_patient"));
-	cr_assert(has_index("encounters_by_id"));
+	cr_assert_not(in_schema("temp", "encounters_late"));
+	cr_assert(in_schema("main", "encounters_by_id"));
 	cr_assert_eq(store_recompute_dirty(st, &pol, TODAY, NULL, NULL, NULL),
 		     0, "%s", store_errmsg(st));
 	commit();
 	cr_assert_str_eq(raw_text("PRAGMA integrity_check"), "ok");
-	cr_assert_eq(raw_int("SELECT count(*) FROM encounters"
-			     " INDEXED BY encounters_by_patient WHERE patient_id > 0"),
+	cr_assert_eq(raw_int("SELECT count(*) FROM encounters e JOIN patients p"
+			     " ON p.id = e.patient_id WHERE p.ipp ="
+			     " printf('P%03d', 99 - substr(e.encounter_id, 2))"),
+		     100);
+	cr_assert_eq(raw_int("SELECT n FROM counts WHERE name = 'encounters'"),
 		     100);
 	cr_assert_eq(raw_int("SELECT count(*) FROM dossiers WHERE dirty = 1"), 0);
+}
+
+/*
+ * An id given to two patients in a first load: the row that came last in
+ * the file wins, as row by row, whether each came in patient order (into
+ * the table) or not (set aside). X: set aside after a row in the table of
+ * a higher patient; W: in the table after a row set aside of a lower
+ * patient; V: the highest patient again once a row was set aside, which
+ * must be set aside too, or it would seem to come before the row set
+ * aside before it.
+ */
+Test(store_import, an_id_given_to_two_patients_keeps_the_row_that_came_last)
+{
+	static const struct {
+		const char *id, *ipp;
+	} file[] = {
+		{"X", "P005"}, {"Y", "P002"}, {"X", "P007"}, {"X", "P003"},
+		{"W", "P001"}, {"W", "P008"}, {"V", "P004"}, {"V", "P008"},
+		{"V", "P008"}, /* the same again: unchanged */
+	};
+
+	for (int pass = 0; pass < 2; pass++) {
+		/* raw_* look at the fixture's path */
+		snprintf(path, sizeof(path), "%s/two%d.db", dir, pass);
+		store_close(st);
+		cr_assert_eq(store_open(path, &st), 0);
+		st->bulk_after = 0;
+		patients_then_encounters_session(10);
+		if (pass == 1) { /* row by row, for reference */
+			cr_assert_eq(store_import_end(st), 0);
+			cr_assert_not(store_import_is_bulk(st));
+		}
+		int changed = 0;
+
+		for (size_t i = 0; i < sizeof(file) / sizeof(file[0]); i++) {
+			int r = enc(file[i].id, file[i].ipp, "stay",
+				    "2001-01-01", NULL);
+
+			cr_assert_geq(r, 0, "%s", store_errmsg(st));
+			changed += r;
+		}
+		if (pass == 0)
+			changed -= store_import_end(st);
+		cr_assert_eq(changed, 8, "pass %d", pass);
+		commit();
+		cr_assert_str_eq(owner_of("X"), "P003", "pass %d", pass);
+		cr_assert_str_eq(owner_of("Y"), "P002", "pass %d", pass);
+		cr_assert_str_eq(owner_of("W"), "P008", "pass %d", pass);
+		cr_assert_str_eq(owner_of("V"), "P008", "pass %d", pass);
+		cr_assert_eq(raw_int("SELECT count(*) FROM encounters"), 4);
+		cr_assert_eq(raw_int("SELECT n FROM counts"
+				     " WHERE name = 'encounters'"),
+			     4);
+		cr_assert_str_eq(raw_text("PRAGMA integrity_check"), "ok");
+	}
+}
+
+/* A session turning bulk midway: the rows written before the turn, one
+ * per id, came before every row after it, even of a lower patient. */
+Test(store_import, a_row_after_the_turn_comes_after_those_before_it)
+{
+	begin();
+	patient("P001", "1950-01-01");
+	patient("P009", "1950-01-01");
+	commit();
+	recompute_dirty();
+	st->bulk_after = 2;
+	begin();
+	cr_assert_eq(store_import_begin(st, STORE_IMPORT_ENCOUNTERS), 0);
+	cr_assert_eq(enc("U", "P009", "stay", "2001-01-01", NULL), 1);
+	cr_assert_not(store_import_is_bulk(st));
+	cr_assert_eq(enc("U", "P001", "stay", "2001-01-01", NULL), 1);
+	cr_assert(store_import_is_bulk(st));
+	cr_assert_eq(store_import_end(st), 0, "%s", store_errmsg(st));
+	commit();
+	cr_assert_str_eq(owner_of("U"), "P001");
+	cr_assert_eq(raw_int("SELECT count(*) FROM encounters"), 1);
+	cr_assert_eq(raw_int("SELECT n FROM counts WHERE name = 'encounters'"), 1);
+	cr_assert_eq(dirty_of("P001"), 1);
+	cr_assert_eq(dirty_of("P009"), 1);
 }
 
 /* A pending mark is not lost when another session follows in the same
@@ -846,7 +934,7 @@ Test(store_import, bulk_failure_rolls_everything_back)
 	cr_assert_eq(raw_int("SELECT count(*) FROM encounters"), 0);
 	cr_assert_eq(raw_int("SELECT count(*) FROM kinds"), 0);
 	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema"
-			     " WHERE name = 'encounters_by_patient'"),
+			     " WHERE name = 'encounters_by_id'"),
 		     1);
 	cr_assert_eq(raw_int("SELECT count(*) FROM dossiers WHERE dirty = 1"), 0);
 	cr_assert_eq(store_counts(st, &c), 0);
@@ -865,7 +953,7 @@ Test(store_import, bulk_failure_rolls_everything_back)
 	cr_assert_eq(dirty_of("B"), 0);
 	cr_assert_eq(raw_int("SELECT n FROM counts WHERE name = 'dirty'"), 1);
 	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema"
-			     " WHERE name = 'encounters_by_patient'"),
+			     " WHERE name = 'encounters_by_id'"),
 		     1);
 }
 
@@ -878,7 +966,7 @@ Test(store_import, commit_ends_an_open_bulk_session)
 	cr_assert_eq(enc("E1", "A", "stay", "2000-01-01", NULL), 1);
 	commit(); /* no store_import_end */
 	cr_assert_eq(raw_int("SELECT count(*) FROM sqlite_schema"
-			     " WHERE name = 'encounters_by_patient'"),
+			     " WHERE name = 'encounters_by_id'"),
 		     1);
 	cr_assert_eq(dirty_of("A"), 1);
 }
