@@ -234,22 +234,26 @@ int store_encounter_append(struct store *st, const char *id,
 }
 
 /* Merge the rows set aside into the table, in its order (a repeat of a
- * key after the one it repeats). Run again after an error, it ends with
- * the same rows (each key's last row set aside wins again). 0 or an
- * error. */
+ * key after the one it repeats), sorted with the smaller cache. Run again
+ * after an error, it ends with the same rows (each key's last row set
+ * aside wins again). 0 or an error. */
 static int merge(struct store *st)
 {
 	sqlite3_stmt *s = NULL;
-	int rc, r;
+	int rc, r, r2;
 
+	r = store_sort_cache(st);
+	if (r < 0)
+		return r;
 	rc = sqlite3_prepare_v2(st->db,
 				"SELECT encounter_id, patient_id, kind_id,"
 				"  start_date, end_date FROM " LATE_TABLE
 				" ORDER BY patient_id, encounter_id, seq",
 				-1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_fail(st, rc);
-	r = 0;
+	if (rc != SQLITE_OK) {
+		r = store_fail(st, rc);
+		goto out;
+	}
 	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_encounter_row row = {
 			.pid = sqlite3_column_int64(s, 1),
@@ -264,7 +268,11 @@ static int merge(struct store *st)
 	if (r == 0 && rc != SQLITE_DONE)
 		r = store_fail(st, rc);
 	sqlite3_finalize(s);
-	return r < 0 ? r : flush(st, false);
+	if (r == 0)
+		r = flush(st, false);
+out:
+	r2 = store_sort_cache_end(st);
+	return r < 0 ? r : r2;
 }
 
 int store_append_flush(struct store *st)

@@ -273,23 +273,36 @@ int store_import_turn(struct store *st)
 }
 
 /*
- * Re-create the dropped indexes with a smaller page cache (store_internal.h,
- * STORE_SORT_CACHE_KIB): the sort gets that size, and the cache's pages,
- * written to the WAL first (still inside the transaction) so that they
- * are clean, can be freed for it rather than kept beside it.
+ * A sort of SQLite's takes as much memory as the page cache is allowed:
+ * before one, the cache shrinks to STORE_SORT_CACHE_KIB (store_internal.h),
+ * its pages written to the WAL first (still inside the transaction) so
+ * that they are clean and can be freed for the sort rather than kept
+ * beside it. 0 or an error; store_sort_cache_end restores the cache.
  */
+int store_sort_cache(struct store *st)
+{
+	int rc = sqlite3_db_cacheflush(st->db);
+
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc);
+	return exec(st, "PRAGMA cache_size = -" STORE_STR(STORE_SORT_CACHE_KIB));
+}
+
+int store_sort_cache_end(struct store *st)
+{
+	return exec(st, "PRAGMA cache_size = -" STORE_STR(STORE_CACHE_KIB));
+}
+
+/* Re-create the dropped indexes, each by a sort, with the smaller cache. */
 int store_indexes_rebuild(struct store *st, struct store_index_set *set)
 {
-	int rc, r, r2;
+	int r, r2;
 
 	if (set->n_dropped == 0) {
 		store_indexes_free(set);
 		return 0;
 	}
-	rc = sqlite3_db_cacheflush(st->db);
-	if (rc != SQLITE_OK)
-		return store_fail(st, rc);
-	r = exec(st, "PRAGMA cache_size = -" STORE_STR(STORE_SORT_CACHE_KIB));
+	r = store_sort_cache(st);
 	/* On an error the set keeps the index that failed and those after
 	 * it: what was built is built, and a commit must not happen (the
 	 * caller rolls back, or builds them again). */
@@ -301,7 +314,7 @@ int store_indexes_rebuild(struct store *st, struct store_index_set *set)
 			 SQLITE_CONSTRAINT_UNIQUE)
 			r = -EEXIST;
 	}
-	r2 = exec(st, "PRAGMA cache_size = -" STORE_STR(STORE_CACHE_KIB));
+	r2 = store_sort_cache_end(st);
 	if (r == 0 && r2 == 0)
 		store_indexes_free(set);
 	return r < 0 ? r : r2;

@@ -491,6 +491,12 @@ void store_import_reset(struct store *st);
 int store_indexes_drop(struct store *st, const char *table,
 		       struct store_index_set *set);
 
+/* bulk.c: shrink the page cache for a sort of SQLite's (CREATE INDEX, an
+ * ORDER BY without an index), which may take as much memory as the cache;
+ * then restore it. 0 or an error. */
+int store_sort_cache(struct store *st);
+int store_sort_cache_end(struct store *st);
+
 /* bulk.c: build the dropped indexes again (a sort each, with a smaller
  * page cache beside it), then forget them: 0, -EEXIST when a unique index
  * met a key twice (it and those after it stay dropped), or an error. */
