@@ -16,7 +16,7 @@
 #
 # Environment: BENCH_TMPDIR (where the scratch directory is made, default
 # $TMPDIR or /tmp; needs about 1.2 GB per million dossiers), BENCH_SEED
-# (gendemo's seed, 42), BENCH_CALLS (latency calls per series, 200),
+# (gendemo's seed, 42), BENCH_CALLS (latency calls per series, 1000),
 # BENCH_KEEP=1 (keep the scratch directory), BENCH_DATA (a directory where
 # `gendemo DIR N SEED 2026-11-21` already wrote the population),
 # BENCH_QUICK=1 (the daemon's figures only: no floors, no latency series),
@@ -46,7 +46,7 @@ done
 SQLITE3=${SQLITE3:-sqlite3}
 PYTHON=${PYTHON:-python3}
 SEED=${BENCH_SEED:-42}
-CALLS=${BENCH_CALLS:-200}
+CALLS=${BENCH_CALLS:-1000}
 TODAY=2026-11-21
 HERE=$(cd "$(dirname "$0")" && pwd)
 [ "$K" -le "$N" ] || { echo "run.sh: K must not exceed N" >&2; exit 2; }

@@ -957,6 +957,35 @@ Test(store_import, bulk_failure_rolls_everything_back)
 		     1);
 }
 
+/* A rollback takes the table of rows set aside with it: the next first
+ * load sets rows aside again, in a table of its own. */
+Test(store_import, a_rollback_drops_the_rows_set_aside)
+{
+	begin();
+	patient("A", "1950-01-01");
+	patient("B", "1960-01-01");
+	commit();
+	recompute_dirty();
+	for (int i = 0; i < 2; i++) {
+		begin();
+		cr_assert_eq(store_import_begin(st, STORE_IMPORT_ENCOUNTERS), 0);
+		cr_assert(store_import_is_bulk(st));
+		cr_assert_eq(enc("E1", "B", "stay", "2000-01-01", NULL), 1);
+		cr_assert_eq(enc("E2", "A", "stay", "2000-01-01", NULL), 1,
+			     "%s", store_errmsg(st));
+		cr_assert(in_schema("temp", "encounters_late"));
+		if (i == 0) {
+			cr_assert_eq(store_rollback(st), 0);
+			cr_assert_not(in_schema("temp", "encounters_late"));
+		}
+	}
+	cr_assert_eq(store_import_end(st), 0, "%s", store_errmsg(st));
+	commit();
+	cr_assert_str_eq(owner_of("E1"), "B");
+	cr_assert_str_eq(owner_of("E2"), "A");
+	cr_assert_eq(raw_int("SELECT n FROM counts WHERE name = 'encounters'"), 2);
+}
+
 Test(store_import, commit_ends_an_open_bulk_session)
 {
 	begin();
