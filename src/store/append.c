@@ -34,16 +34,14 @@
 #include <errno.h>
 #include <string.h>
 
-#define LATE_TABLE STORE_LATE_TABLE
-
 #define ROWS_4(r) r "," r "," r "," r
 #define ROWS_16(r) ROWS_4(r) "," ROWS_4(r) "," ROWS_4(r) "," ROWS_4(r)
 #define ROWS_64(r) ROWS_16(r) "," ROWS_16(r) "," ROWS_16(r) "," ROWS_16(r)
 _Static_assert(STORE_APPEND_BATCH == 64, "ROWS_64 spells the batch");
 
 #define LATE_INSERT                                                          \
-	"INSERT INTO " LATE_TABLE "(encounter_id, patient_id, kind_id,"      \
-	" start_date, end_date, after) VALUES "
+	"INSERT INTO " STORE_LATE_TABLE "(encounter_id, patient_id,"        \
+	" kind_id, start_date, end_date, after) VALUES "
 
 static bool same_row(const struct store_encounter_row *a,
 		     const struct store_encounter_row *b)
@@ -60,7 +58,7 @@ int store_append_late_table(struct store *st)
 		return 0;
 	/* seq, the rowid, numbers the rows in the order they are set aside. */
 	rc = sqlite3_exec(st->db,
-			  "CREATE TEMP TABLE encounters_late ("
+			  "CREATE TABLE " STORE_LATE_TABLE " ("
 			  "  seq          INTEGER PRIMARY KEY,"
 			  "  after        INTEGER NOT NULL,"
 			  "  encounter_id TEXT NOT NULL,"
@@ -81,7 +79,8 @@ int store_append_end(struct store *st)
 
 	if (!st->imp.late_table)
 		return 0;
-	rc = sqlite3_exec(st->db, "DROP TABLE " LATE_TABLE, NULL, NULL, NULL);
+	rc = sqlite3_exec(st->db, "DROP TABLE " STORE_LATE_TABLE, NULL, NULL,
+			  NULL);
 	if (rc != SQLITE_OK)
 		return store_fail(st, rc);
 	st->imp.late_table = false;
@@ -247,7 +246,7 @@ static int merge(struct store *st)
 		return r;
 	rc = sqlite3_prepare_v2(st->db,
 				"SELECT encounter_id, patient_id, kind_id,"
-				"  start_date, end_date FROM " LATE_TABLE
+				"  start_date, end_date FROM " STORE_LATE_TABLE
 				" ORDER BY patient_id, encounter_id, seq",
 				-1, &s, NULL);
 	if (rc != SQLITE_OK) {
@@ -255,6 +254,7 @@ static int merge(struct store *st)
 		goto out;
 	}
 	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(s, 0);
 		struct store_encounter_row row = {
 			.pid = sqlite3_column_int64(s, 1),
 			.kid = sqlite3_column_int64(s, 2),
@@ -262,8 +262,7 @@ static int merge(struct store *st)
 			.end = store_column_date(s, 4),
 		};
 
-		r = push(st, false, (const char *)sqlite3_column_text(s, 0),
-			 &row, 0);
+		r = id ? push(st, false, id, &row, 0) : -ENOMEM;
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = store_fail(st, rc);
