@@ -107,6 +107,32 @@ static void load_last_scan(struct daemon *d)
 }
 
 /* A new policy changes results: every dossier is recomputed. */
+/*
+ * While store_open migrates an existing database: say so once in the log,
+ * and keep the unit's TimeoutStartSec from killing a migration that makes
+ * progress (schema v8 copies the encounters: minutes at 10M dossiers).
+ * Each call, about every STORE_MIGRATION_TICK_S seconds while SQLite
+ * works, moves the start-up's deadline to MIGRATION_EXTEND_S from now:
+ * far enough for one long step of SQLite's (a sort of fifty million
+ * keys) between two calls, near enough that a migration that stopped
+ * moving is still killed and retried.
+ */
+#define MIGRATION_EXTEND_S 180
+static void on_migration(void *ctx, int from, int to)
+{
+	struct daemon *d = ctx;
+
+	if (!d->migrating) {
+		d->migrating = true;
+		log_notice("%s: migrating the database from schema version %d to %d "
+			   "(minutes on a large database)",
+			   d->cfg.database, from, to);
+	}
+	sdw_extend_timeout((uint64_t)MIGRATION_EXTEND_S * 1000000);
+	sdw_status("migrating the database from schema version %d to %d", from,
+		   to);
+}
+
 static int check_policy(struct daemon *d)
 {
 	char fp[CONFIG_FINGERPRINT_SIZE];
@@ -414,7 +440,7 @@ int daemon_run(struct config *cfg)
 		log_errx("%s", err);
 		goto out;
 	}
-	rc = store_open(d.cfg.database, &d.writer);
+	rc = store_open_migrating(d.cfg.database, on_migration, &d, &d.writer);
 	if (rc < 0) {
 		log_errx("%s: cannot open the database: %s", d.cfg.database,
 			 d.writer ? store_errmsg(d.writer) : strerror(-rc));

@@ -47,6 +47,7 @@ struct daemon {
 	struct config *pending; /* a reloaded configuration, applied between jobs */
 	char *config_path;      /* what SIGHUP reads again; NULL: embedded defaults */
 	bool stopping;
+	bool migrating; /* store_open told us it migrates the database */
 	int lock_fd; /* flock of DATABASE.lock, held while running */
 	int64_t started_at;
 	struct scan_summary last_scan;

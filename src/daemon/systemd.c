@@ -8,6 +8,7 @@
 #include "daemon/systemd.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,11 @@ void sdw_stopping(void)
 void sdw_reloading(void)
 {
 	sd_notify(0, "RELOADING=1");
+}
+
+void sdw_extend_timeout(uint64_t usec)
+{
+	sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%" PRIu64, usec);
 }
 
 void sdw_status(const char *fmt, ...)

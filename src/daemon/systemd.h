@@ -23,6 +23,9 @@ int sdw_listen_fd(char *err, size_t errlen);
 void sdw_ready(void);    /* READY=1 */
 void sdw_stopping(void); /* STOPPING=1 */
 void sdw_reloading(void); /* RELOADING=1 */
+/* EXTEND_TIMEOUT_USEC=usec: the start-up (or stop) goes on; the service
+ * manager's timeout now ends usec from now, past TimeoutStartSec. */
+void sdw_extend_timeout(uint64_t usec);
 void sdw_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The watchdog period in microseconds, or 0 when not asked for. */

@@ -70,6 +70,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <time.h>
 
 #define MARK_DIRTY(row)                                                     \
 	"UPDATE dossiers SET dirty = 1 WHERE patient_id = " row              \
@@ -516,8 +517,39 @@ static int check_foreign_keys(struct store *st)
 	return r;
 }
 
-int store_schema_migrate(struct store *st)
+/* Who is told while a migration runs, and when next. */
+struct migration_watch {
+	store_migration_fn fn;
+	void *ctx;
+	int from;
+	struct timespec next;
+};
+
+static void watch_tell(struct migration_watch *w)
 {
+	w->fn(w->ctx, w->from, STORE_SCHEMA_VERSION);
+	clock_gettime(CLOCK_MONOTONIC, &w->next);
+	w->next.tv_sec += STORE_MIGRATION_TICK_S;
+}
+
+/* SQLite's progress handler: called between virtual machine steps, so
+ * it is told only while SQLite works (a long sort, in one step, delays
+ * it: the service manager's extension must outlast one). */
+static int watch_progress(void *arg)
+{
+	struct migration_watch *w = arg;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec > w->next.tv_sec ||
+	    (now.tv_sec == w->next.tv_sec && now.tv_nsec >= w->next.tv_nsec))
+		watch_tell(w);
+	return 0;
+}
+
+int store_schema_migrate(struct store *st, store_migration_fn fn, void *ctx)
+{
+	struct migration_watch w = {.fn = fn, .ctx = ctx};
 	char sql[64];
 	int r, version;
 
@@ -546,6 +578,12 @@ int store_schema_migrate(struct store *st)
 				version, STORE_SCHEMA_VERSION);
 		goto fail;
 	}
+	/* An existing database (version 0 is a new one, created at once). */
+	if (fn && version > 0) {
+		w.from = version;
+		watch_tell(&w);
+		sqlite3_progress_handler(st->db, 10000, watch_progress, &w);
+	}
 	for (int v = version; v < STORE_SCHEMA_VERSION; v++) {
 		r = exec(st, migrations[v]);
 		if (r < 0)
@@ -563,8 +601,10 @@ int store_schema_migrate(struct store *st)
 	r = exec(st, "COMMIT");
 	if (r < 0)
 		goto fail;
+	sqlite3_progress_handler(st->db, 0, NULL, NULL);
 	return exec(st, "PRAGMA foreign_keys = ON");
 fail:
+	sqlite3_progress_handler(st->db, 0, NULL, NULL);
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);

@@ -203,6 +203,12 @@ static int open_db(const char *path, int flags, struct store **out)
 
 int store_open(const char *path, struct store **out)
 {
+	return store_open_migrating(path, NULL, NULL, out);
+}
+
+int store_open_migrating(const char *path, store_migration_fn fn, void *ctx,
+			 struct store **out)
+{
 	struct store *st = NULL;
 	char mode[32];
 	int r, version;
@@ -240,7 +246,7 @@ int store_open(const char *path, struct store **out)
 	r = pragma(st, "PRAGMA journal_size_limit = " STORE_STR(WAL_SIZE_LIMIT), NULL, 0);
 	if (r < 0)
 		goto fail;
-	r = store_schema_migrate(st);
+	r = store_schema_migrate(st, fn, ctx);
 	if (r < 0)
 		goto fail;
 	*out = st;

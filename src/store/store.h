@@ -41,6 +41,18 @@ struct store;
  */
 int store_open(const char *path, struct store **out);
 int store_open_readonly(const char *path, struct store **out);
+
+/*
+ * store_open, telling fn while it migrates an existing database (from its
+ * version, to STORE_SCHEMA_VERSION): once as the migration begins, then
+ * every STORE_MIGRATION_TICK_S seconds or so while SQLite makes progress
+ * (a copy of fifty million encounters takes minutes), so that a service
+ * manager can be told the start-up goes on.
+ */
+#define STORE_MIGRATION_TICK_S 10
+typedef void (*store_migration_fn)(void *ctx, int from, int to);
+int store_open_migrating(const char *path, store_migration_fn fn, void *ctx,
+			 struct store **out);
 void store_close(struct store *st); /* NULL is fine */
 
 /* The last SQLite error message of this connection (never NULL). */

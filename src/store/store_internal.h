@@ -605,8 +605,9 @@ static inline int store_bind_text(sqlite3_stmt *s, int i, const char *t)
 		 : sqlite3_bind_null(s, i);
 }
 
-/* schema.c: bring a read-write connection to STORE_SCHEMA_VERSION. */
-int store_schema_migrate(struct store *st);
+/* schema.c: bring a read-write connection to STORE_SCHEMA_VERSION, telling
+ * fn (if not NULL) as store_open_migrating says. */
+int store_schema_migrate(struct store *st, store_migration_fn fn, void *ctx);
 /* schema.c: PRAGMA user_version. */
 int store_schema_version(struct store *st, int *out);
 /* schema.c: the SQL taking the schema from version v to v + 1, or NULL

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# sd_notify through a real NOTIFY_SOCKET: READY=1 once the socket answers, STATUS=, WATCHDOG=1, RELOADING=1, STOPPING=1.
+# sd_notify through a real NOTIFY_SOCKET: READY=1 once the socket answers, STATUS=, WATCHDOG=1, RELOADING=1, STOPPING=1, EXTEND_TIMEOUT_USEC= while migrating.
 # shellcheck source=lib.sh
 . "${TESTS_SRCDIR:?TESTS_SRCDIR must name the source tests directory}/integration/lib.sh" || exit 1
 
@@ -232,6 +232,46 @@ sleep 1
 expect_eq "$(times "$DPID" WATCHDOG=1 | wc -l)" 0 \
 	"WATCHDOG_PID of another process: no WATCHDOG=1 in 1 s"
 stop_daemon || fail "WATCHDOG_PID of another process: the daemon did not stop"
+
+# ------------------------------------------------------------ migration
+
+# An upgrade that migrates the database tells systemd that the start-up
+# goes on (EXTEND_TIMEOUT_USEC=, past TimeoutStartSec), and says why in a
+# STATUS= and in the log. A database of version 8 that says 7 is migrated
+# again (version 8 copies the encounters table into a new one).
+n_enc=$(sqlite3 "$DB" "SELECT count(*) FROM encounters")
+sqlite3 "$DB" "PRAGMA user_version = 7" || bail "cannot set the schema version back"
+notify_start self
+if wait_until 30 has "$DPID" READY=1; then
+	ok "a migrating start-up ends with READY=1"
+else
+	fail "a migrating start-up: no READY=1 within 30 s"
+	show "notify log" "$NLOG"
+	show "daemon log" "$DLOG"
+fi
+msgs "$DPID" >"$SCRATCH/mig.txt"
+expect_match "$SCRATCH/mig.txt" '^EXTEND_TIMEOUT_USEC=180000000$' \
+	"the migration extends the start-up timeout by 3 minutes"
+expect_match "$SCRATCH/mig.txt" '^STATUS=migrating the database from schema version 7 to 8$' \
+	"a STATUS= says the database is being migrated"
+first_ext=$(grep -n -m1 '^EXTEND_TIMEOUT_USEC=' "$SCRATCH/mig.txt" | cut -d: -f1)
+first_ready=$(grep -n -m1 -x 'READY=1' "$SCRATCH/mig.txt" | cut -d: -f1)
+check "EXTEND_TIMEOUT_USEC= comes before READY=1" \
+	test -n "$first_ext" -a -n "$first_ready" -a "${first_ext:-0}" -lt "${first_ready:-0}"
+expect_contains "$DLOG" "migrating the database from schema version 7 to 8" \
+	"the log says the database is being migrated"
+expect_eq "$(sqlite3 "$DB" "PRAGMA user_version")" 8 "the database is at version 8 again"
+expect_eq "$(sqlite3 "$DB" "SELECT count(*) FROM encounters")" "$n_enc" \
+	"the migration kept every encounter ($n_enc)"
+stop_daemon || fail "after the migration: the daemon did not stop"
+
+# Nothing to migrate: no extension, no such message.
+notify_start self
+wait_until 10 has "$DPID" READY=1 || fail "no READY=1 within 10 s of a plain restart"
+msgs "$DPID" >"$SCRATCH/plain.txt"
+expect_not_contains "$SCRATCH/plain.txt" "EXTEND_TIMEOUT_USEC" \
+	"a start-up with nothing to migrate does not extend its timeout"
+stop_daemon || fail "after a plain restart: the daemon did not stop"
 
 kill "$LPID" 2>/dev/null
 wait "$LPID" 2>/dev/null
