@@ -106,7 +106,6 @@ static void load_last_scan(struct daemon *d)
 	free(v);
 }
 
-/* A new policy changes results: every dossier is recomputed. */
 /*
  * While store_open migrates an existing database: say so once in the log,
  * and keep the unit's TimeoutStartSec from killing a migration that makes
@@ -133,6 +132,7 @@ static void on_migration(void *ctx, int from, int to)
 		   to);
 }
 
+/* A new policy changes results: every dossier is recomputed. */
 static int check_policy(struct daemon *d)
 {
 	char fp[CONFIG_FINGERPRINT_SIZE];
