@@ -43,13 +43,6 @@ _Static_assert(STORE_APPEND_BATCH == 64, "ROWS_64 spells the batch");
 	"INSERT INTO " STORE_LATE_TABLE "(encounter_id, patient_id,"        \
 	" kind_id, start_date, end_date, after) VALUES "
 
-static bool same_row(const struct store_encounter_row *a,
-		     const struct store_encounter_row *b)
-{
-	return a->pid == b->pid && a->kid == b->kid && a->start == b->start &&
-	       a->end == b->end;
-}
-
 int store_append_late_table(struct store *st)
 {
 	int rc;
@@ -97,7 +90,7 @@ static int table_row(struct store *st, const char *id,
 
 	if (found < 0)
 		return found;
-	if (found && same_row(&old, row)) {
+	if (found && store_encounter_same(&old, row)) {
 		st->imp.unchanged++;
 		return 0;
 	}

@@ -332,6 +332,12 @@ struct store_encounter_row {
 	int64_t pid, kid;
 	rd_date start, end;
 };
+static inline bool store_encounter_same(const struct store_encounter_row *a,
+					const struct store_encounter_row *b)
+{
+	return a->pid == b->pid && a->kid == b->kid && a->start == b->start &&
+	       a->end == b->end;
+}
 struct store_append {
 	size_t n;
 	struct {

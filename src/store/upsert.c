@@ -539,8 +539,7 @@ int store_upsert_encounter(struct store *st, const char *id, const char *ipp,
 	found = store_encounter_read(st, id, 0, &old);
 	if (found < 0)
 		return found;
-	if (found && old.pid == row.pid && old.kid == row.kid &&
-	    old.start == row.start && old.end == row.end)
+	if (found && store_encounter_same(&old, &row))
 		return 0;
 	r = store_encounter_write(st, found ? old.pid : 0, id, &row);
 	if (r < 0)
