@@ -11,6 +11,17 @@ start_daemon
 # Files for two kinds, standard input for the other two.
 expect_exit 0 "import patients from a file" ctl import patients "$DATA/patients.csv"
 expect_contains "$OUT" "patients.csv" "the import summary names the file"
+# The new dossiers are evaluated by the import itself (as they are
+# written): none is left for the scan, each an anomaly until its first
+# encounter, and the journal counts them.
+ctl --json status >"$SCRATCH/s.json" || fail "status --json after the patients"
+expect_json "$SCRATCH/s.json" 'd["dossiers"]' \
+	'{"anomaly": 5, "eligible": 0, "held": 0, "retained": 0}' \
+	"status: the 5 new dossiers computed (anomalies: no encounter yet)"
+expect_json "$SCRATCH/s.json" 'd["pending_recompute"]' 0 "status: no new dossier left to recompute"
+expect_exit 0 "audit --json after the patients" ctl --json audit
+expect_json "$OUT" '[e["details"]["recomputed"] for e in d["entries"] if e["action"] == "import"]' \
+	'[5]' "the journal's import entry counts the 5 dossiers evaluated"
 expect_exit 0 "import encounters from a file" ctl import encounters "$DATA/encounters.csv"
 expect_exit 0 "import transfusions from stdin" ctl import transfusions - <"$DATA/transfusions.csv"
 # litigations.csv has its columns in another order and a quoted field.
