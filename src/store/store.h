@@ -197,19 +197,6 @@ int store_recompute_all(struct store *st, const struct engine_policy *p,
 int store_mark_all_dirty(struct store *st);
 
 /*
- * Evaluate each dossier that an upsert creates in the open transaction
- * as it is written, on policy p and day today, instead of leaving it
- * dirty for the recompute. A new patient has no facts yet (they
- * reference the patient), so its birth and death are all the engine
- * reads; the row is the one the recompute would write, and
- * store_recompute_dirty counts these dossiers in its stats (recomputed,
- * changed) as if it had evaluated them. For the open transaction only:
- * call it after store_begin. p must outlive the transaction.
- */
-void store_evaluate_new(struct store *st, const struct engine_policy *p,
-			rd_date today);
-
-/*
  * Open one proposal, state "proposed", for every eligible dossier that has
  * no proposal other than withdrawn ones, all in one new batch created on
  * `today` at unix time `now`. *batch_id = the batch, or 0 when nothing was

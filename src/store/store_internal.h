@@ -415,14 +415,6 @@ struct store {
 	/* The kind (enum store_import_kind) of a bulk session whose owners
 	 * are not marked yet (store_import_mark), or 0. */
 	int mark_pending;
-	/* store_evaluate_new, for the open transaction: the policy (NULL:
-	 * new dossiers are left dirty) and day, and how many new dossiers
-	 * were evaluated, for the next store_recompute_dirty to count. */
-	struct {
-		const struct engine_policy *p;
-		rd_date today;
-		size_t evaluated;
-	} eval_new;
 };
 
 /*
@@ -439,13 +431,6 @@ void store_upsert_forget(struct store *st);
  * this same dossier last, and left to store_import_end in bulk mode.
  */
 int store_mark_dirty(struct store *st, int64_t pid);
-
-/*
- * recompute_settle.c: the dossier row of patient pid, just created:
- * evaluated at once when store_evaluate_new gave a policy, else dirty.
- */
-int store_dossier_create(struct store *st, int64_t pid, rd_date birth,
-			 rd_date death);
 
 /*
  * bulk.c: count a row of the session, turning it bulk at st->bulk_after

@@ -329,7 +329,7 @@ out:
 }
 
 /*
- * A new patient and its dossier row (store_dossier_create), or -EEXIST
+ * A new patient and its dossier row (not computed yet, dirty), or -EEXIST
  * (nothing written, no error set) when the IPP is taken: the UNIQUE check
  * fails before the INSERT writes anything.
  */
@@ -354,10 +354,17 @@ static int patient_insert(struct store *st, const char *ipp, rd_date birth,
 	if (r < 0)
 		return r;
 	pid = sqlite3_last_insert_rowid(st->db);
-	r = store_dossier_create(st, pid, birth, death);
+	r = store_stmt(st, STMT_DOSSIER_CREATE,
+		       "INSERT INTO dossiers(patient_id, dirty) VALUES (?1, 1)",
+		       &s);
+	if (r < 0)
+		return r;
+	r = store_step_once(st, s, sqlite3_bind_int64(s, 1, pid));
 	if (r < 0)
 		return r;
 	store_count(st, STORE_COUNT_PATIENTS, 1);
+	store_count(st, STORE_COUNT_STATUS_NONE, 1);
+	store_count(st, STORE_COUNT_DIRTY, 1);
 	return 0;
 }
 

@@ -11,9 +11,9 @@ start_daemon
 # Files for two kinds, standard input for the other two.
 expect_exit 0 "import patients from a file" ctl import patients "$DATA/patients.csv"
 expect_contains "$OUT" "patients.csv" "the import summary names the file"
-# The new dossiers are evaluated by the import itself (as they are
-# written): none is left for the scan, each an anomaly until its first
-# encounter, and the journal counts them.
+# The import computes the dossiers it creates: none is left for the
+# scan, each an anomaly until its first encounter, and the journal
+# counts them.
 ctl --json status >"$SCRATCH/s.json" || fail "status --json after the patients"
 expect_json "$SCRATCH/s.json" 'd["dossiers"]' \
 	'{"anomaly": 5, "eligible": 0, "held": 0, "retained": 0}' \
