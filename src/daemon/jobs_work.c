@@ -192,6 +192,8 @@ static void import_work(struct job *job)
 			free(c);
 		return;
 	}
+	/* New patients get their first result as they are written. */
+	store_evaluate_new(st, &d->cfg.policy, job->today);
 	rc = csvimport_new(job->csv_kind, job->source, st, &d->cfg.policy,
 			   d->cfg.max_errors, &ci);
 	if (rc < 0) {

@@ -213,11 +213,15 @@ int store_import_begin(struct store *st, enum store_import_kind kind)
 	if (r < 0)
 		return r;
 	st->imp.fresh = r == 1;
-	/* A first load of patients has no dossier row yet either: it drops
-	 * the dossiers' indexes, which the recompute that follows would drop
-	 * anyway (every dossier is dirty), and builds again at its end. */
+	/* A first load of patients has no dossier row yet either. Left
+	 * dirty, every dossier would be rewritten by the recompute that
+	 * follows: the load drops the dossiers' indexes, which that
+	 * recompute would drop anyway, and builds them again at its end.
+	 * Evaluated as they are written (store_evaluate_new), the rows come
+	 * in id order with one status, so their entries are appended to the
+	 * indexes, which cost less kept than built again. */
 	st->imp.eligible = r == 1 && (tables[kind].table ||
-				      st->dossier_idx.n == 0);
+				      (st->dossier_idx.n == 0 && !st->eval_new.p));
 	return st->bulk_after == 0 ? store_import_row(st) : 0;
 }
 

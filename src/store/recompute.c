@@ -506,8 +506,15 @@ int store_recompute_dirty(struct store *st, const struct engine_policy *p,
 			r = recompute_paged(&run, STMT_DIRTY_PAGE,
 					    STORE_SQL_DIRTY_PAGE, false);
 	}
-	if (r == 0)
+	if (r == 0) {
+		/* The new dossiers store_evaluate_new had evaluated: as
+		 * if here, each a first result. */
+		run.acc.recomputed += st->eval_new.evaluated;
+		run.acc.changed += st->eval_new.created;
+		st->eval_new.evaluated = 0;
+		st->eval_new.created = 0;
 		recompute_run_end(&run, stats);
+	}
 	return r;
 }
 

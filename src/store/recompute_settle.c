@@ -32,12 +32,11 @@ int recompute_basis_id(const unsigned char *text)
 }
 
 /* Run a cached statement binding ?1 the dossier, ?2-?4 the outcome's
- * status, date and basis, ?5 the run's today. */
-static int exec_outcome(struct recompute_run *run, int64_t pid,
-			const struct recompute_outcome *o, enum store_stmt id,
-			const char *sql)
+ * status, date and basis, ?5 the day it was computed. */
+static int exec_outcome(struct store *st, int64_t pid,
+			const struct recompute_outcome *o, rd_date today,
+			enum store_stmt id, const char *sql)
 {
-	struct store *st = run->st;
 	sqlite3_stmt *s = NULL;
 	int r;
 
@@ -48,7 +47,21 @@ static int exec_outcome(struct recompute_run *run, int64_t pid,
 			       sqlite3_bind_int(s, 2, o->status) |
 			       store_bind_date(s, 3, o->until) |
 			       store_bind_text(s, 4, engine_rule_name(o->basis)) |
-			       store_bind_date(s, 5, run->today));
+			       store_bind_date(s, 5, today));
+}
+
+/* A dossier row holding outcome o, computed on today, and its count. */
+static int state_create(struct store *st, int64_t pid,
+			const struct recompute_outcome *o, rd_date today)
+{
+	int r = exec_outcome(st, pid, o, today, STMT_STATE_CREATE,
+			     "INSERT INTO dossiers(patient_id, status,"
+			     "  retain_until, basis, computed_on, dirty)"
+			     " VALUES (?1, ?2, ?3, ?4, ?5, 0)");
+
+	if (r == 0)
+		store_count(st, store_status_counter((int)o->status), 1);
+	return r;
 }
 
 /*
@@ -65,21 +78,14 @@ static int state_set(struct recompute_run *run, int64_t pid,
 	struct store *st = run->st;
 	int r;
 
-	r = exec_outcome(run, pid, o, STMT_STATE_SET,
+	r = exec_outcome(st, pid, o, run->today, STMT_STATE_SET,
 			 "UPDATE dossiers SET status = ?2, retain_until = ?3,"
 			 "  basis = ?4, computed_on = ?5, dirty = 0"
 			 " WHERE patient_id = ?1");
 	if (r < 0)
 		return r;
-	if (sqlite3_changes(st->db) == 0) {
-		r = exec_outcome(run, pid, o, STMT_STATE_CREATE,
-				 "INSERT INTO dossiers(patient_id, status,"
-				 "  retain_until, basis, computed_on, dirty)"
-				 " VALUES (?1, ?2, ?3, ?4, ?5, 0)");
-		if (r == 0)
-			store_count(st, store_status_counter((int)o->status), 1);
-		return r;
-	}
+	if (sqlite3_changes(st->db) == 0)
+		return state_create(st, pid, o, run->today);
 	store_count(st, store_status_counter(old->has ? (int)old->status : -1), -1);
 	store_count(st, store_status_counter((int)o->status), 1);
 	if (old->dirty)
@@ -387,4 +393,56 @@ int recompute_settle(struct recompute_run *run, int64_t pid,
 	recompute_outcome_of(&res, &o);
 	r = recompute_apply(run, pid, old, &o);
 	return r < 0 ? r : recompute_tally(run);
+}
+
+void store_evaluate_new(struct store *st, const struct engine_policy *p,
+			rd_date today)
+{
+	st->eval_new.p = p;
+	st->eval_new.today = today;
+	st->eval_new.evaluated = 0;
+	st->eval_new.created = 0;
+	st->eval_new.first_pid = 0;
+}
+
+/*
+ * What the recompute would write for a dossier with no facts, written
+ * with the row instead of after it: a first load of 10 million patients
+ * then writes each dossier row once, not twice. The facts are birth and
+ * death alone: the fact tables reference patients, so no row can name a
+ * patient created in this statement, and a new patient is not held.
+ */
+int store_dossier_create(struct store *st, int64_t pid, rd_date birth,
+			 rd_date death)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if (st->eval_new.p) {
+		const struct engine_facts f = {.birth = birth, .death = death};
+		struct engine_result res;
+		struct recompute_outcome o;
+
+		engine_evaluate(st->eval_new.p, &f, st->eval_new.today, &res);
+		recompute_outcome_of(&res, &o);
+		r = state_create(st, pid, &o, st->eval_new.today);
+		if (r < 0)
+			return r;
+		st->eval_new.evaluated++;
+		st->eval_new.created++;
+		if (st->eval_new.first_pid == 0)
+			st->eval_new.first_pid = pid;
+		return 0;
+	}
+	r = store_stmt(st, STMT_DOSSIER_CREATE,
+		       "INSERT INTO dossiers(patient_id, dirty) VALUES (?1, 1)",
+		       &s);
+	if (r < 0)
+		return r;
+	r = store_step_once(st, s, sqlite3_bind_int64(s, 1, pid));
+	if (r < 0)
+		return r;
+	store_count(st, STORE_COUNT_STATUS_NONE, 1);
+	store_count(st, STORE_COUNT_DIRTY, 1);
+	return 0;
 }

@@ -310,6 +310,7 @@ static void forget_transaction(struct store *st)
 	store_import_reset(st);
 	store_indexes_free(&st->dossier_idx);
 	st->mark_pending = 0;
+	memset(&st->eval_new, 0, sizeof(st->eval_new));
 }
 
 int store_begin(struct store *st)

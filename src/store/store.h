@@ -197,6 +197,27 @@ int store_recompute_all(struct store *st, const struct engine_policy *p,
 int store_mark_all_dirty(struct store *st);
 
 /*
+ * Evaluate each dossier that an upsert creates in the open transaction
+ * as it is written, on policy p and day today, instead of leaving it
+ * dirty for the recompute. A new patient has no facts yet (they
+ * reference the patient), so its birth and death are all the engine
+ * reads; the row is the one the recompute would write, and
+ * store_recompute_dirty counts these dossiers in its stats as if it had
+ * evaluated them: each is changed (a first result), and recomputed but
+ * for those an upsert marked dirty again, which it evaluates and counts
+ * itself. Two counts may then differ from the recompute's alone: such a
+ * dossier counts as changed twice should its second result differ from
+ * its first (never today: a dossier without facts is the anomaly "no
+ * encounter", whatever its dates), and the set-based mark of a bulk
+ * session is not seen (a new patient's facts in its own transaction,
+ * which the daemon never writes, would have it recomputed twice). For
+ * the open transaction only: call it after store_begin. p must outlive
+ * the transaction.
+ */
+void store_evaluate_new(struct store *st, const struct engine_policy *p,
+			rd_date today);
+
+/*
  * Open one proposal, state "proposed", for every eligible dossier that has
  * no proposal other than withdrawn ones, all in one new batch created on
  * `today` at unix time `now`. *batch_id = the batch, or 0 when nothing was

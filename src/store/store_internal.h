@@ -415,6 +415,19 @@ struct store {
 	/* The kind (enum store_import_kind) of a bulk session whose owners
 	 * are not marked yet (store_import_mark), or 0. */
 	int mark_pending;
+	/* store_evaluate_new, for the open transaction: the policy (NULL:
+	 * new dossiers are left dirty) and day; for the next
+	 * store_recompute_dirty to count, how many new dossiers were
+	 * evaluated, less those marked dirty since (it evaluates and counts
+	 * them itself), and how many were created (each a first result,
+	 * changed); the first of them (0: none yet), ids being given in
+	 * increasing order. */
+	struct {
+		const struct engine_policy *p;
+		rd_date today;
+		size_t evaluated, created;
+		int64_t first_pid;
+	} eval_new;
 };
 
 /*
@@ -431,6 +444,13 @@ void store_upsert_forget(struct store *st);
  * this same dossier last, and left to store_import_end in bulk mode.
  */
 int store_mark_dirty(struct store *st, int64_t pid);
+
+/*
+ * recompute_settle.c: the dossier row of patient pid, just created:
+ * evaluated at once when store_evaluate_new gave a policy, else dirty.
+ */
+int store_dossier_create(struct store *st, int64_t pid, rd_date birth,
+			 rd_date death);
 
 /*
  * bulk.c: count a row of the session, turning it bulk at st->bulk_after

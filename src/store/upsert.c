@@ -72,7 +72,15 @@ int store_mark_dirty(struct store *st, int64_t pid)
 	r = store_step_once(st, s, sqlite3_bind_int64(s, 1, pid));
 	if (r < 0)
 		return r;
-	store_count(st, STORE_COUNT_DIRTY, sqlite3_changes(st->db));
+	if (sqlite3_changes(st->db) > 0) {
+		store_count(st, STORE_COUNT_DIRTY, 1);
+		/* A dossier evaluated as created in this transaction (every
+		 * id from the first one is new) is the recompute's to count
+		 * now. */
+		if (st->eval_new.first_pid && pid >= st->eval_new.first_pid &&
+		    st->eval_new.evaluated > 0)
+			st->eval_new.evaluated--;
+	}
 	if (st->imp.active)
 		st->imp.marked_pid = pid;
 	return 0;
@@ -329,7 +337,7 @@ out:
 }
 
 /*
- * A new patient and its dossier row (not computed yet, dirty), or -EEXIST
+ * A new patient and its dossier row (store_dossier_create), or -EEXIST
  * (nothing written, no error set) when the IPP is taken: the UNIQUE check
  * fails before the INSERT writes anything.
  */
@@ -354,17 +362,10 @@ static int patient_insert(struct store *st, const char *ipp, rd_date birth,
 	if (r < 0)
 		return r;
 	pid = sqlite3_last_insert_rowid(st->db);
-	r = store_stmt(st, STMT_DOSSIER_CREATE,
-		       "INSERT INTO dossiers(patient_id, dirty) VALUES (?1, 1)",
-		       &s);
-	if (r < 0)
-		return r;
-	r = store_step_once(st, s, sqlite3_bind_int64(s, 1, pid));
+	r = store_dossier_create(st, pid, birth, death);
 	if (r < 0)
 		return r;
 	store_count(st, STORE_COUNT_PATIENTS, 1);
-	store_count(st, STORE_COUNT_STATUS_NONE, 1);
-	store_count(st, STORE_COUNT_DIRTY, 1);
 	return 0;
 }
 
