@@ -5,7 +5,10 @@
 # doc/performance.md, "Noise, and how the A/B was made"). The daemons of
 # both builds import the same population at the same time, one core each,
 # so that whatever slows the machine during a round slows both; rounds
-# alternate which one starts first. Run alone, on a 2-core machine.
+# alternate which one starts first. Each file starts on both sides
+# together: the side that finished the previous file first waits, so that
+# a file of one build never runs beside another file of the other. Run
+# alone, on a 2-core machine.
 #
 #   bench/ab.sh BUILD_A BUILD_B DATADIR [ROUNDS [KIND...]]
 #
@@ -23,7 +26,7 @@ set -euo pipefail
 export LC_ALL=C
 
 usage() {
-	sed -n '4,21p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,24p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 [ $# -ge 3 ] || usage
@@ -51,6 +54,16 @@ now_ms() { date +%s%3N; }
 # utime + stime of a process, in ms (fields 14 and 15, in clock ticks).
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"; }
 
+# barrier NAME KIND: wait until the other side reaches KIND too (the
+# round's files are named after the round, so that no file of a round
+# before can be taken for one of this round).
+barrier() {
+	local other=a
+	[ "$1" = a ] && other=b
+	: >"$W/ready.$ROUND.$1.$2"
+	while [ ! -e "$W/ready.$ROUND.$other.$2" ]; do sleep 0.05; done
+}
+
 # side NAME BUILD: one daemon on a fresh database, the files imported in
 # order; "kind wall_ms cpu_ms" lines on stdout.
 side() {
@@ -77,6 +90,7 @@ EOF
 		sleep 0.1
 	done
 	for k in "${KINDS[@]}"; do
+		barrier "$1" "$k"
 		t0=$(now_ms) c0=$(cpu_ms "$pid")
 		"$build/retentionctl" --socket "$d/sock" --json import "$k" "$DATA/$k.csv" >"$d/$k.json" ||
 			{ echo "ab.sh: $build: import $k failed" >&2; cat "$d/$k.json" >&2; }
@@ -89,6 +103,7 @@ EOF
 }
 
 for r in $(seq 1 "$ROUNDS"); do
+	ROUND=$r
 	if [ $((r % 2)) -eq 1 ]; then first=(a "$A") second=(b "$B"); else first=(b "$B") second=(a "$A"); fi
 	side "${first[@]}" >"$W/${first[0]}.$r" &
 	PIDS=($!)
