@@ -415,7 +415,6 @@ void store_evaluate_new(struct store *st, const struct engine_policy *p,
 int store_dossier_create(struct store *st, int64_t pid, rd_date birth,
 			 rd_date death)
 {
-	sqlite3_stmt *s = NULL;
 	int r;
 
 	if (st->eval_new.p) {
@@ -434,12 +433,9 @@ int store_dossier_create(struct store *st, int64_t pid, rd_date birth,
 			st->eval_new.first_pid = pid;
 		return 0;
 	}
-	r = store_stmt(st, STMT_DOSSIER_CREATE,
-		       "INSERT INTO dossiers(patient_id, dirty) VALUES (?1, 1)",
-		       &s);
-	if (r < 0)
-		return r;
-	r = store_step_once(st, s, sqlite3_bind_int64(s, 1, pid));
+	r = store_exec_id(st, STMT_DOSSIER_CREATE,
+			  "INSERT INTO dossiers(patient_id, dirty) VALUES (?1, 1)",
+			  pid);
 	if (r < 0)
 		return r;
 	store_count(st, STORE_COUNT_STATUS_NONE, 1);

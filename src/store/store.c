@@ -105,6 +105,15 @@ int store_exec_stmt(struct store *st, enum store_stmt id, const char *sql)
 	return r;
 }
 
+int store_exec_id(struct store *st, enum store_stmt id, const char *sql,
+		  int64_t v)
+{
+	sqlite3_stmt *s = NULL;
+	int r = store_stmt(st, id, sql, &s);
+
+	return r < 0 ? r : store_step_once(st, s, sqlite3_bind_int64(s, 1, v));
+}
+
 int store_savepoint(struct store *st)
 {
 	return store_exec_stmt(st, STMT_SAVEPOINT, "SAVEPOINT store_read");

@@ -56,20 +56,16 @@ static bool cache_key_fits(const char *key)
 
 int store_mark_dirty(struct store *st, int64_t pid)
 {
-	sqlite3_stmt *s = NULL;
 	int r;
 
 	if (st->imp.active) {
 		if (st->imp.bulk || st->imp.marked_pid == pid)
 			return 0;
 	}
-	r = store_stmt(st, STMT_MARK_DIRTY,
-		       "UPDATE dossiers SET dirty = 1"
-		       " WHERE patient_id = ?1 AND dirty = 0",
-		       &s);
-	if (r < 0)
-		return r;
-	r = store_step_once(st, s, sqlite3_bind_int64(s, 1, pid));
+	r = store_exec_id(st, STMT_MARK_DIRTY,
+			  "UPDATE dossiers SET dirty = 1"
+			  " WHERE patient_id = ?1 AND dirty = 0",
+			  pid);
 	if (r < 0)
 		return r;
 	if (sqlite3_changes(st->db) > 0) {
