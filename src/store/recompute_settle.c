@@ -410,7 +410,7 @@ void store_evaluate_new(struct store *st, const struct engine_policy *p,
  * with the row instead of after it: a first load of 10 million patients
  * then writes each dossier row once, not twice. The facts are birth and
  * death alone: the fact tables reference patients, so no row can name a
- * patient created in this statement, and a new patient is not held.
+ * patient just created, and a new patient is not held.
  */
 int store_dossier_create(struct store *st, int64_t pid, rd_date birth,
 			 rd_date death)

@@ -134,7 +134,9 @@ int store_upsert_litigation(struct store *st, const char *id,
  * dossiers (the next store_import_begin, or store_commit, marks them
  * otherwise).
  * A first load of patients drops the dossiers' indexes instead, which
- * store_recompute_dirty builds again once it has written every dossier.
+ * store_recompute_dirty builds again once it has written every dossier
+ * (unless its dossiers are evaluated as written, store_evaluate_new:
+ * their index entries are then appended).
  * Everything stays in the caller's transaction, so a rollback restores the
  * indexes too. Outside a transaction, store_import_begin does nothing
  * (each row marks its dossier). store_commit, and the next
