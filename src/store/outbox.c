@@ -149,16 +149,10 @@ out:
 
 int store_outbox_due_now(struct store *st, int64_t now)
 {
-	sqlite3_stmt *s = NULL;
-	int r;
-
-	r = store_stmt(st, STMT_OUTBOX_DUE_NOW,
-		       "UPDATE outbox INDEXED BY outbox_due SET next_attempt_at = ?1"
-		       " WHERE state <> 'sent' AND next_attempt_at > ?1",
-		       &s);
-	if (r < 0)
-		return r;
-	return store_step_once(st, s, sqlite3_bind_int64(s, 1, now));
+	return store_exec_id(st, STMT_OUTBOX_DUE_NOW,
+			     "UPDATE outbox INDEXED BY outbox_due SET next_attempt_at = ?1"
+			     " WHERE state <> 'sent' AND next_attempt_at > ?1",
+			     now);
 }
 
 int store_outbox_next_at(struct store *st, int64_t *at)

@@ -600,8 +600,8 @@ int store_errno(int rc);
 
 /* Run one statement that returns no rows (BEGIN, SAVEPOINT, ...). */
 int store_exec_stmt(struct store *st, enum store_stmt id, const char *sql);
-/* The same, binding ?1 to v (a row's id); sqlite3_changes() tells what
- * it wrote. */
+/* The same, binding ?1 to the integer v (a row's id, a time);
+ * sqlite3_changes() tells what it wrote. */
 int store_exec_id(struct store *st, enum store_stmt id, const char *sql,
 		  int64_t v);
 

@@ -215,18 +215,6 @@ out:
 	return r;
 }
 
-static int delete_rows(struct store *st, enum store_stmt id, const char *sql,
-		       int64_t pid)
-{
-	sqlite3_stmt *s = NULL;
-	int r;
-
-	r = store_stmt(st, id, sql, &s);
-	if (r < 0)
-		return r;
-	return store_step_once(st, s, sqlite3_bind_int64(s, 1, pid));
-}
-
 /* The dossier's totals (status, dirty) leave with its row: 0 or error. */
 static int uncount_dossier(struct store *st, int64_t pid)
 {
@@ -285,7 +273,7 @@ static int destroy_facts(struct store *st, int64_t pid)
 	int r = uncount_dossier(st, pid);
 
 	for (size_t i = 0; r == 0 && i < sizeof(del) / sizeof(del[0]); i++) {
-		r = delete_rows(st, del[i].id, del[i].sql, pid);
+		r = store_exec_id(st, del[i].id, del[i].sql, pid);
 		if (r == 0 && del[i].counter >= 0)
 			store_count(st, del[i].counter,
 				    -(int64_t)sqlite3_changes(st->db));
