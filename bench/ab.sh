@@ -17,9 +17,14 @@
 #   ROUNDS    default 2
 #   KIND      the files imported, in order (default: patients encounters)
 #
+# With AB_SEQUENTIAL=1 the two sides of a round run one after the other
+# instead (the order still alternating): for a change that puts the second
+# core to work, which at once would be taken by the other build.
+#
 # Prints, for each round, build and kind, the wall time of
 # `retentionctl --json import` and the daemon's CPU time during it, then
-# for each kind the ratio B/A of the summed wall times. Scratch space:
+# for each kind the ratio B/A of the summed wall times, and in how many
+# rounds B was the faster. Scratch space:
 # BENCH_TMPDIR (default $TMPDIR or /tmp), about 1.2 GB per million
 # dossiers and build, removed at the end.
 set -euo pipefail
@@ -58,6 +63,7 @@ cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) 
 # round's files are named after the round, so that no file of a round
 # before can be taken for one of this round).
 barrier() {
+	[ -z "${AB_SEQUENTIAL:-}" ] || return 0
 	local other=a
 	[ "$1" = a ] && other=b
 	: >"$W/ready.$ROUND.$1.$2"
@@ -105,12 +111,17 @@ EOF
 for r in $(seq 1 "$ROUNDS"); do
 	ROUND=$r
 	if [ $((r % 2)) -eq 1 ]; then first=(a "$A") second=(b "$B"); else first=(b "$B") second=(a "$A"); fi
-	side "${first[@]}" >"$W/${first[0]}.$r" &
-	PIDS=($!)
-	side "${second[@]}" >"$W/${second[0]}.$r" &
-	PIDS+=($!)
-	wait "${PIDS[@]}"
-	PIDS=()
+	if [ -n "${AB_SEQUENTIAL:-}" ]; then
+		side "${first[@]}" >"$W/${first[0]}.$r"
+		side "${second[@]}" >"$W/${second[0]}.$r"
+	else
+		side "${first[@]}" >"$W/${first[0]}.$r" &
+		PIDS=($!)
+		side "${second[@]}" >"$W/${second[0]}.$r" &
+		PIDS+=($!)
+		wait "${PIDS[@]}"
+		PIDS=()
+	fi
 	for s in a b; do
 		build=$A
 		[ $s = a ] || build=$B
@@ -120,7 +131,14 @@ for r in $(seq 1 "$ROUNDS"); do
 	done
 done
 for k in "${KINDS[@]}"; do
-	awk -v k="$k" '$1 == k { s[FILENAME ~ /\/a\.[0-9]+$/ ? "a" : "b"] += $2 }
-		END { printf "%s: B/A wall %.3f (A %.1f s, B %.1f s in all)\n", k, s["b"] / s["a"], s["a"] / 1000, s["b"] / 1000 }' \
-		"$W"/a.* "$W"/b.*
+	awk -v k="$k" -v rounds="$ROUNDS" '$1 == k {
+			side = FILENAME ~ /\/a\.[0-9]+$/ ? "a" : "b"
+			r = FILENAME; sub(/.*\./, "", r)
+			s[side] += $2; t[side, r] = $2
+		}
+		END {
+			for (r = 1; r <= rounds; r++) won += t["b", r] < t["a", r]
+			printf "%s: B/A wall %.3f (A %.1f s, B %.1f s in all); B faster in %d of %d rounds\n",
+				k, s["b"] / s["a"], s["a"] / 1000, s["b"] / 1000, won, rounds
+		}' "$W"/a.* "$W"/b.*
 done

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * CSV import on top of libcsv (strict RFC 4180). libcsv does not report
- * positions, so input is fed one physical line at a time: a record's line
- * number is the line on which it started, which stays right when a quoted
- * field spans several lines.
+ * CSV import on top of libcsv (strict RFC 4180): the reader, which parses
+ * and checks each row and hands what it found to the writer as items of a
+ * batch (csvimport_internal.h). libcsv does not report positions, so input
+ * is fed one physical line at a time: a record's line number is the line
+ * on which it started, which stays right when a quoted field spans several
+ * lines.
  */
 #include "config.h"
 
-#include "daemon/csvimport.h"
+#include "daemon/csvimport_internal.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -16,24 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <csv.h>
-
 #include "common/utf8.h"
-
-enum col {
-	COL_IPP,
-	COL_BIRTH,
-	COL_DEATH,
-	COL_ID,
-	COL_KIND,
-	COL_START,
-	COL_END,
-	COL_ACT,
-	COL_OPENED,
-	COL_CLOSED,
-	COL_REFERENCE,
-	COL_COUNT,
-};
 
 struct col_def {
 	enum col col;
@@ -76,50 +61,6 @@ static const struct kind_def kinds[] = {
 			     5},
 };
 
-struct field {
-	size_t off, len;
-	bool bad_utf8;
-	bool too_long;
-};
-
-struct csvimport {
-	enum csv_kind kind;
-	const char *source;
-	struct store *st;
-	const struct engine_policy *policy;
-	struct csv_parser parser;
-
-	/* Position. */
-	uint64_t line;         /* physical line being fed, 1-based */
-	uint64_t record_line;  /* line where the current record started */
-	bool record_open;
-	bool header_done;
-	bool pending_cr;  /* the last feed ended on CR: a LF next is its pair */
-	bool bom_done;
-	size_t bom_matched;
-
-	/* The record being assembled. */
-	struct field fields[CSVIMPORT_MAX_COLUMNS];
-	size_t n_fields;
-	size_t too_many; /* fields beyond CSVIMPORT_MAX_COLUMNS */
-	char *buf;
-	size_t buf_len, buf_cap;
-
-	/* Header: which record column holds which of our columns. */
-	int colmap[COL_COUNT]; /* -1: absent */
-	size_t header_fields;
-	char ignored[512];
-
-	/* Outcome. */
-	uint64_t rows, changed, n_errors;
-	uint64_t reborn;
-	char reborn_ipps[1400];
-	struct csvimport_error *errors;
-	size_t max_errors, errors_kept;
-	int fatal; /* 0, -EINVAL or -EIO: stop reading */
-	bool session; /* store_import_begin done, its end not yet */
-};
-
 int csvimport_kind_from_name(const char *name)
 {
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
@@ -133,28 +74,98 @@ const char *csvimport_kind_name(enum csv_kind kind)
 	return kinds[kind].name;
 }
 
-static void add_error(struct csvimport *ci, uint64_t line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void add_error(struct csvimport *ci, uint64_t line, const char *fmt, ...)
+/* The reader stopped, or the writer told it to. */
+static bool stopped(const struct csvimport *ci)
 {
+	return ci->read_fatal ||
+	       atomic_load_explicit(&ci->stop, memory_order_relaxed);
+}
+
+/* Copy s into the batch's text: its offset, or CSVI_NO_TEXT when out of
+ * memory. */
+static uint32_t put_text(struct csvimport *ci, const char *s, size_t len)
+{
+	struct csvi_batch *b = ci->out;
+
+	if (b->len + len + 1 > b->cap) {
+		size_t cap = b->cap * 2;
+		while (cap < b->len + len + 1)
+			cap *= 2;
+		char *t = realloc(b->text, cap);
+		if (!t)
+			return CSVI_NO_TEXT;
+		b->text = t;
+		b->cap = cap;
+	}
+	uint32_t off = (uint32_t)b->len;
+	memcpy(b->text + off, s, len);
+	b->text[off + len] = '\0';
+	b->len += len + 1;
+	return off;
+}
+
+/* The next item of the batch; a data row's first counts the row. */
+static struct csvi_item *new_item(struct csvimport *ci, enum csvi_type type,
+				  uint64_t line)
+{
+	struct csvi_item *it = &ci->out->items[ci->out->n];
+
+	memset(it, 0, sizeof(*it));
+	for (int i = 0; i < CSVI_TEXTS; i++)
+		it->text[i] = CSVI_NO_TEXT;
+	it->type = (uint8_t)type;
+	it->line = line;
+	it->row = ci->row_open;
+	ci->row_open = false;
+	return it;
+}
+
+/* The item is complete: hand the batch over when it is full. The item's
+ * pointer is not valid after this. */
+static void item_done(struct csvimport *ci)
+{
+	struct csvi_batch *b = ci->out;
+
+	b->n++;
+	if (b->n == CSVI_BATCH_ITEMS || b->len >= CSVI_BATCH_TEXT)
+		ci->hand_over(ci);
+}
+
+static void add_error(struct csvimport *ci, uint64_t line, int fatal,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * An error, for the writer to count and keep. Its message is formatted
+ * only while the reader's own errors are under the cap: once they reach
+ * it, so has the total, which counts the writer's too. fatal (-EINVAL,
+ * -EIO) stops the reading.
+ */
+static void add_error(struct csvimport *ci, uint64_t line, int fatal,
+		      const char *fmt, ...)
+{
+	struct csvi_item *it = new_item(ci, CSVI_ERROR, line);
+	char msg[sizeof(((struct csvimport_error *)0)->message)];
 	va_list ap;
 
-	ci->n_errors++;
-	if (ci->errors_kept >= ci->max_errors)
-		return;
-	struct csvimport_error *e = &ci->errors[ci->errors_kept++];
-	e->line = line;
-	va_start(ap, fmt);
-	vsnprintf(e->message, sizeof(e->message), fmt, ap);
-	va_end(ap);
+	if (ci->read_errors++ < ci->max_errors) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		it->text[0] = put_text(ci, msg, strlen(msg));
+		if (it->text[0] == CSVI_NO_TEXT)
+			fatal = -EIO; /* the writer says "out of memory" */
+	}
+	it->fatal = fatal;
+	if (fatal)
+		ci->read_fatal = fatal;
+	item_done(ci);
 }
 
 /*
  * A value quoted in a message: bounded, and with anything unprintable
  * shown as '?', so a message is always one clean line.
  */
-static const char *shown(const char *s, size_t len, char out[48])
+const char *csvi_shown(const char *s, size_t len, char out[48])
 {
 	size_t n = 0;
 
@@ -185,7 +196,7 @@ static void on_field(void *s, size_t len, void *data)
 	struct csvimport *ci = data;
 	const char *p = s ? s : "";
 
-	if (ci->fatal)
+	if (stopped(ci))
 		return;
 	if (ci->n_fields >= CSVIMPORT_MAX_COLUMNS) {
 		ci->too_many++;
@@ -203,8 +214,7 @@ static void on_field(void *s, size_t len, void *data)
 			cap *= 2;
 		char *nb = realloc(ci->buf, cap);
 		if (!nb) {
-			ci->fatal = -EIO;
-			add_error(ci, ci->record_line, "out of memory");
+			add_error(ci, ci->record_line, -EIO, "out of memory");
 			return;
 		}
 		ci->buf = nb;
@@ -226,30 +236,6 @@ static void append_ignored(struct csvimport *ci, const char *name)
 		 n ? ", " : "", name);
 }
 
-/*
- * The store's import session (store_import_begin): dossiers marked once
- * per patient, and the bulk path when the table is empty. It ends in
- * csvimport_finish when the file is good; otherwise the caller's rollback
- * drops it.
- */
-static void begin_session(struct csvimport *ci)
-{
-	static const enum store_import_kind session_kind[] = {
-		[CSV_PATIENTS] = STORE_IMPORT_PATIENTS,
-		[CSV_ENCOUNTERS] = STORE_IMPORT_ENCOUNTERS,
-		[CSV_TRANSFUSIONS] = STORE_IMPORT_TRANSFUSIONS,
-		[CSV_LITIGATIONS] = STORE_IMPORT_LITIGATIONS,
-	};
-
-	if (store_import_begin(ci->st, session_kind[ci->kind]) < 0) {
-		ci->fatal = -EIO;
-		add_error(ci, ci->record_line, "database error: %s",
-			  store_errmsg(ci->st));
-		return;
-	}
-	ci->session = true;
-}
-
 static void take_header(struct csvimport *ci)
 {
 	const struct kind_def *kd = &kinds[ci->kind];
@@ -258,8 +244,8 @@ static void take_header(struct csvimport *ci)
 	ci->header_done = true;
 	ci->header_fields = ci->n_fields;
 	if (ci->too_many) {
-		ci->fatal = -EINVAL;
-		add_error(ci, ci->record_line, "the header has more than %d columns",
+		add_error(ci, ci->record_line, -EINVAL,
+			  "the header has more than %d columns",
 			  CSVIMPORT_MAX_COLUMNS);
 		return;
 	}
@@ -267,8 +253,7 @@ static void take_header(struct csvimport *ci)
 		const struct field *f = &ci->fields[i];
 		const char *name = field_ptr(ci, f);
 		if (f->bad_utf8 || f->too_long) {
-			ci->fatal = -EINVAL;
-			add_error(ci, ci->record_line,
+			add_error(ci, ci->record_line, -EINVAL,
 				  "header column %zu is not valid UTF-8 text", i + 1);
 			return;
 		}
@@ -277,8 +262,7 @@ static void take_header(struct csvimport *ci)
 			if (strcmp(name, kd->cols[k].name) != 0)
 				continue;
 			if (ci->colmap[kd->cols[k].col] >= 0) {
-				ci->fatal = -EINVAL;
-				add_error(ci, ci->record_line,
+				add_error(ci, ci->record_line, -EINVAL,
 					  "column '%s' appears twice in the header",
 					  kd->cols[k].name);
 				return;
@@ -287,7 +271,7 @@ static void take_header(struct csvimport *ci)
 			used = true;
 		}
 		if (!used && f->len > 0)
-			append_ignored(ci, shown(name, f->len, tmp));
+			append_ignored(ci, csvi_shown(name, f->len, tmp));
 	}
 	for (size_t k = 0; k < kd->n_cols; k++) {
 		if (!kd->cols[k].required || ci->colmap[kd->cols[k].col] >= 0)
@@ -300,13 +284,14 @@ static void take_header(struct csvimport *ci)
 			snprintf(need + n, sizeof(need) - n, "%s%s", n ? ", " : "",
 				 kd->cols[j].name);
 		}
-		ci->fatal = -EINVAL;
-		add_error(ci, ci->record_line,
+		add_error(ci, ci->record_line, -EINVAL,
 			  "missing column '%s' (an import of %s needs the columns %s)",
 			  kd->cols[k].name, kd->name, need);
 		return;
 	}
-	begin_session(ci);
+	/* The store's import session starts with the first row. */
+	new_item(ci, CSVI_BEGIN, ci->record_line);
+	item_done(ci);
 }
 
 /* Value of one of our columns in the current record; NULL when absent or
@@ -335,33 +320,35 @@ static const char *col_name(const struct csvimport *ci, enum col c)
 }
 
 /* Required identifier; false (and an error recorded) when unusable. */
-static bool get_id(struct csvimport *ci, enum col c, const char **out)
+static bool get_id(struct csvimport *ci, enum col c, const char **out,
+		   size_t *out_len)
 {
 	size_t len = 0;
 	const char *v = value(ci, c, &len);
 	char tmp[48];
 
 	if (!v) {
-		add_error(ci, ci->record_line, "field %s: required, but empty",
+		add_error(ci, ci->record_line, 0, "field %s: required, but empty",
 			  col_name(ci, c));
 		return false;
 	}
 	if (len > CSVIMPORT_MAX_ID) {
-		add_error(ci, ci->record_line,
+		add_error(ci, ci->record_line, 0,
 			  "field %s: '%s' is longer than %d bytes", col_name(ci, c),
-			  shown(v, len, tmp), CSVIMPORT_MAX_ID);
+			  csvi_shown(v, len, tmp), CSVIMPORT_MAX_ID);
 		return false;
 	}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)v[i];
 		if (ch < 0x20 || ch == 0x7f) {
-			add_error(ci, ci->record_line,
+			add_error(ci, ci->record_line, 0,
 				  "field %s: '%s' contains a control character",
-				  col_name(ci, c), shown(v, len, tmp));
+				  col_name(ci, c), csvi_shown(v, len, tmp));
 			return false;
 		}
 	}
 	*out = v;
+	*out_len = len;
 	return true;
 }
 
@@ -374,7 +361,7 @@ static bool get_date(struct csvimport *ci, enum col c, bool required,
 
 	if (!v) {
 		if (required) {
-			add_error(ci, ci->record_line,
+			add_error(ci, ci->record_line, 0,
 				  "field %s: required, but empty", col_name(ci, c));
 			return false;
 		}
@@ -382,50 +369,92 @@ static bool get_date(struct csvimport *ci, enum col c, bool required,
 		return true;
 	}
 	if (date_parse(v, len, out) < 0) {
-		add_error(ci, ci->record_line,
+		add_error(ci, ci->record_line, 0,
 			  "field %s: '%s' is not a date (YYYY-MM-DD)",
-			  col_name(ci, c), shown(v, len, tmp));
+			  col_name(ci, c), csvi_shown(v, len, tmp));
 		return false;
 	}
 	return true;
 }
 
-static void store_result(struct csvimport *ci, int rc, const char *ipp)
+/* A row's values, as read from the record. */
+struct row {
+	const char *s[CSVI_TEXTS];
+	size_t len[CSVI_TEXTS];
+	rd_date d1, d2;
+};
+
+/* Check a data record's values by kind; false when an error was recorded. */
+static bool check_row(struct csvimport *ci, struct row *r)
 {
+	bool ok = true;
 	char tmp[48];
 
-	if (rc == STORE_REBORN) {
-		/* A destroyed dossier's IPP again: a new dossier, reported. */
-		ci->changed++;
-		ci->reborn++;
-		size_t n = strlen(ci->reborn_ipps);
-		if (ci->reborn <= 20 && n + strlen(ipp) + 3 < sizeof(ci->reborn_ipps))
-			snprintf(ci->reborn_ipps + n, sizeof(ci->reborn_ipps) - n, "%s%s",
-				 n ? ", " : "", ipp);
-	} else if (rc > 0) {
-		ci->changed++;
-	} else if (rc == -ENOENT) {
-		add_error(ci, ci->record_line,
-			  "field ipp: unknown IPP '%s' (no such patient: import the patients first)",
-			  shown(ipp, strlen(ipp), tmp));
-	} else if (rc < 0) {
-		ci->fatal = -EIO;
-		add_error(ci, ci->record_line, "database error: %s",
-			  store_errmsg(ci->st));
+	switch (ci->kind) {
+	case CSV_PATIENTS:
+		ok = get_id(ci, COL_IPP, &r->s[CSVI_IPP], &r->len[CSVI_IPP]);
+		ok = get_date(ci, COL_BIRTH, false, &r->d1) && ok;
+		ok = get_date(ci, COL_DEATH, false, &r->d2) && ok;
+		break;
+	case CSV_ENCOUNTERS: {
+		const char *kind = value(ci, COL_KIND, &r->len[CSVI_KIND]);
+		ok = get_id(ci, COL_ID, &r->s[CSVI_ID], &r->len[CSVI_ID]);
+		ok = get_id(ci, COL_IPP, &r->s[CSVI_IPP], &r->len[CSVI_IPP]) && ok;
+		if (!kind) {
+			add_error(ci, ci->record_line, 0,
+				  "field kind: required, but empty");
+			ok = false;
+		} else if (engine_policy_kind_find(ci->policy, kind) < 0) {
+			add_error(ci, ci->record_line, 0,
+				  "field kind: unknown encounter kind '%s' (known: stay, "
+				  "consultation, emergency, and the kinds of [kinds])",
+				  csvi_shown(kind, r->len[CSVI_KIND], tmp));
+			ok = false;
+		}
+		r->s[CSVI_KIND] = kind;
+		ok = get_date(ci, COL_START, true, &r->d1) && ok;
+		ok = get_date(ci, COL_END, false, &r->d2) && ok;
+		break;
 	}
+	case CSV_TRANSFUSIONS:
+		ok = get_id(ci, COL_ID, &r->s[CSVI_ID], &r->len[CSVI_ID]);
+		ok = get_id(ci, COL_IPP, &r->s[CSVI_IPP], &r->len[CSVI_IPP]) && ok;
+		ok = get_date(ci, COL_ACT, true, &r->d1) && ok;
+		break;
+	case CSV_LITIGATIONS: {
+		size_t len = 0;
+		const char *ref = value(ci, COL_REFERENCE, &len);
+		ok = get_id(ci, COL_ID, &r->s[CSVI_ID], &r->len[CSVI_ID]);
+		ok = get_id(ci, COL_IPP, &r->s[CSVI_IPP], &r->len[CSVI_IPP]) && ok;
+		ok = get_date(ci, COL_OPENED, true, &r->d1) && ok;
+		ok = get_date(ci, COL_CLOSED, false, &r->d2) && ok;
+		if (ref && len > 256) {
+			add_error(ci, ci->record_line, 0,
+				  "field reference: longer than 256 bytes");
+			ok = false;
+		}
+		if (ok && r->d2 != DATE_NONE && r->d2 < r->d1) {
+			char a[DATE_STRLEN], b[DATE_STRLEN];
+			add_error(ci, ci->record_line, 0,
+				  "field closed_on: %s is before opened_on %s",
+				  date_format(r->d2, a), date_format(r->d1, b));
+			ok = false;
+		}
+		r->s[CSVI_REF] = ref;
+		r->len[CSVI_REF] = ref ? len : 0;
+		break;
+	}
+	}
+	return ok;
 }
 
 static void take_row(struct csvimport *ci)
 {
-	const char *ipp = NULL, *id = NULL;
-	rd_date d1 = DATE_NONE, d2 = DATE_NONE;
-	bool ok = true;
-	size_t len;
-	char tmp[48];
+	struct row r = {.d1 = DATE_NONE, .d2 = DATE_NONE};
 
-	ci->rows++;
+	ci->row_open = true;
 	if (ci->too_many || ci->n_fields != ci->header_fields) {
-		add_error(ci, ci->record_line,
+		add_error(ci, ci->record_line, 0,
 			  "%zu fields where the header has %zu",
 			  ci->n_fields + ci->too_many, ci->header_fields);
 		return;
@@ -433,79 +462,40 @@ static void take_row(struct csvimport *ci)
 	for (size_t i = 0; i < ci->n_fields; i++) {
 		const struct field *f = &ci->fields[i];
 		if (f->bad_utf8) {
-			add_error(ci, ci->record_line,
+			add_error(ci, ci->record_line, 0,
 				  "field %zu is not valid UTF-8 (the file must be UTF-8 encoded)",
 				  i + 1);
 			return;
 		}
 		if (f->too_long) {
-			add_error(ci, ci->record_line,
+			add_error(ci, ci->record_line, 0,
 				  "field %zu is longer than %d bytes", i + 1,
 				  CSVIMPORT_MAX_FIELD);
 			return;
 		}
 	}
+	if (!check_row(ci, &r))
+		return;
 
-	switch (ci->kind) {
-	case CSV_PATIENTS:
-		ok = get_id(ci, COL_IPP, &ipp);
-		ok = get_date(ci, COL_BIRTH, false, &d1) && ok;
-		ok = get_date(ci, COL_DEATH, false, &d2) && ok;
-		if (ok)
-			store_result(ci, store_upsert_patient(ci->st, ipp, d1, d2), ipp);
-		break;
-	case CSV_ENCOUNTERS: {
-		const char *kind = value(ci, COL_KIND, &len);
-		ok = get_id(ci, COL_ID, &id);
-		ok = get_id(ci, COL_IPP, &ipp) && ok;
-		if (!kind) {
-			add_error(ci, ci->record_line, "field kind: required, but empty");
-			ok = false;
-		} else if (engine_policy_kind_find(ci->policy, kind) < 0) {
-			add_error(ci, ci->record_line,
-				  "field kind: unknown encounter kind '%s' (known: stay, "
-				  "consultation, emergency, and the kinds of [kinds])",
-				  shown(kind, len, tmp));
-			ok = false;
+	struct csvi_item *it = new_item(ci, CSVI_DATA, ci->record_line);
+	it->d1 = r.d1;
+	it->d2 = r.d2;
+	for (int i = 0; i < CSVI_TEXTS; i++) {
+		if (!r.s[i])
+			continue;
+		it->text[i] = put_text(ci, r.s[i], r.len[i]);
+		if (it->text[i] == CSVI_NO_TEXT) {
+			/* The row is dropped with the reading. */
+			for (int j = 0; j < CSVI_TEXTS; j++)
+				it->text[j] = CSVI_NO_TEXT;
+			it->type = CSVI_ERROR;
+			it->fatal = -EIO;
+			ci->read_fatal = -EIO;
+			ci->read_errors++;
+			break;
 		}
-		ok = get_date(ci, COL_START, true, &d1) && ok;
-		ok = get_date(ci, COL_END, false, &d2) && ok;
-		if (ok)
-			store_result(ci, store_upsert_encounter(ci->st, id, ipp, kind, d1, d2),
-				     ipp);
-		break;
 	}
-	case CSV_TRANSFUSIONS:
-		ok = get_id(ci, COL_ID, &id);
-		ok = get_id(ci, COL_IPP, &ipp) && ok;
-		ok = get_date(ci, COL_ACT, true, &d1) && ok;
-		if (ok)
-			store_result(ci, store_upsert_transfusion(ci->st, id, ipp, d1), ipp);
-		break;
-	case CSV_LITIGATIONS: {
-		const char *ref = value(ci, COL_REFERENCE, &len);
-		ok = get_id(ci, COL_ID, &id);
-		ok = get_id(ci, COL_IPP, &ipp) && ok;
-		ok = get_date(ci, COL_OPENED, true, &d1) && ok;
-		ok = get_date(ci, COL_CLOSED, false, &d2) && ok;
-		if (ref && len > 256) {
-			add_error(ci, ci->record_line,
-				  "field reference: longer than 256 bytes");
-			ok = false;
-		}
-		if (ok && d2 != DATE_NONE && d2 < d1) {
-			char a[DATE_STRLEN], b[DATE_STRLEN];
-			add_error(ci, ci->record_line,
-				  "field closed_on: %s is before opened_on %s",
-				  date_format(d2, a), date_format(d1, b));
-			ok = false;
-		}
-		if (ok)
-			store_result(ci, store_upsert_litigation(ci->st, id, ipp, d1, d2, ref),
-				     ipp);
-		break;
-	}
-	}
+	item_done(ci);
 }
 
 static void on_record(int c, void *data)
@@ -513,7 +503,7 @@ static void on_record(int c, void *data)
 	struct csvimport *ci = data;
 
 	(void)c;
-	if (!ci->fatal) {
+	if (!stopped(ci)) {
 		if (!ci->header_done)
 			take_header(ci);
 		else
@@ -523,6 +513,11 @@ static void on_record(int c, void *data)
 	ci->too_many = 0;
 	ci->buf_len = 0;
 	ci->record_open = false;
+}
+
+void csvi_apply_out(struct csvimport *ci)
+{
+	csvi_apply(ci, ci->out);
 }
 
 int csvimport_new(enum csv_kind kind, const char *source, struct store *st,
@@ -536,8 +531,10 @@ int csvimport_new(enum csv_kind kind, const char *source, struct store *st,
 	if (max_errors == 0)
 		max_errors = 1;
 	ci->errors = calloc(max_errors, sizeof(*ci->errors));
-	if (!ci->errors ||
+	ci->out = csvi_batch_new();
+	if (!ci->errors || !ci->out ||
 	    csv_init(&ci->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+		csvi_batch_free(ci->out);
 		free(ci->errors);
 		free(ci);
 		return -ENOMEM;
@@ -548,6 +545,8 @@ int csvimport_new(enum csv_kind kind, const char *source, struct store *st,
 	ci->policy = p;
 	ci->max_errors = max_errors;
 	ci->line = 1;
+	ci->hand_over = csvi_apply_out;
+	atomic_init(&ci->stop, false);
 	for (int c = 0; c < COL_COUNT; c++)
 		ci->colmap[c] = -1;
 	*out = ci;
@@ -564,27 +563,22 @@ static bool has_content(const char *s, size_t len)
 	return false;
 }
 
-static int feed_segment(struct csvimport *ci, const char *s, size_t len)
+static void feed_segment(struct csvimport *ci, const char *s, size_t len)
 {
 	if (!ci->record_open && has_content(s, len)) {
 		ci->record_open = true;
 		ci->record_line = ci->line;
 	}
 	if (csv_parse(&ci->parser, s, len, on_field, on_record, ci) != len) {
-		if (!ci->fatal) {
-			ci->fatal = -EINVAL;
-			add_error(ci, ci->record_line,
+		if (!stopped(ci))
+			add_error(ci, ci->record_line, -EINVAL,
 				  "malformed quoting (a quote inside an unquoted field, or "
 				  "text after a closing quote)");
-		}
-		return ci->fatal;
+		return;
 	}
-	if (!ci->fatal && csv_get_buffer_size(&ci->parser) > CSVIMPORT_MAX_PENDING) {
-		ci->fatal = -EINVAL;
-		add_error(ci, ci->record_line,
+	if (!stopped(ci) && csv_get_buffer_size(&ci->parser) > CSVIMPORT_MAX_PENDING)
+		add_error(ci, ci->record_line, -EINVAL,
 			  "a field runs over more than 1 MiB (an unterminated quote?)");
-	}
-	return ci->fatal;
 }
 
 static const char bom[3] = {'\xEF', '\xBB', '\xBF'};
@@ -594,7 +588,7 @@ static const char bom[3] = {'\xEF', '\xBB', '\xBF'};
  * before libcsv sees it, or a quoted first header would be malformed. It
  * may arrive split over several feeds.
  */
-static int skip_bom(struct csvimport *ci, const char **data, size_t *len)
+static void skip_bom(struct csvimport *ci, const char **data, size_t *len)
 {
 	while (!ci->bom_done && *len > 0) {
 		if (**data == bom[ci->bom_matched]) {
@@ -607,9 +601,8 @@ static int skip_bom(struct csvimport *ci, const char **data, size_t *len)
 		ci->bom_done = true;
 		/* Not a BOM after all: what was held back is data. */
 		if (ci->bom_matched > 0)
-			return feed_segment(ci, bom, ci->bom_matched);
+			feed_segment(ci, bom, ci->bom_matched);
 	}
-	return 0;
 }
 
 /* Position of the first line break in s[0..len), or len. */
@@ -621,21 +614,18 @@ static size_t find_break(const char *s, size_t len)
 	return len;
 }
 
-int csvimport_feed(struct csvimport *ci, const char *data, size_t len)
+int csvi_read(struct csvimport *ci, const char *data, size_t len)
 {
-	int rc = skip_bom(ci, &data, &len);
-
-	if (rc < 0)
-		return rc;
+	if (stopped(ci))
+		return ci->read_fatal;
+	skip_bom(ci, &data, &len);
 	/* Line breaks are CR LF, LF, or a lone CR (old spreadsheet
 	 * exports): each counts one line, as libcsv ends records on them. */
-	while (len > 0 && !ci->fatal) {
+	while (len > 0 && !stopped(ci)) {
 		if (ci->pending_cr) {
 			ci->pending_cr = false;
 			if (*data == '\n') {
-				rc = feed_segment(ci, data, 1);
-				if (rc < 0)
-					return rc;
+				feed_segment(ci, data, 1);
 				data++;
 				len--;
 				continue;
@@ -649,50 +639,48 @@ int csvimport_feed(struct csvimport *ci, const char *data, size_t len)
 			else
 				ci->pending_cr = true;
 		}
-		rc = feed_segment(ci, data, n);
-		if (rc < 0)
-			return rc;
+		feed_segment(ci, data, n);
 		if (i < len)
 			ci->line++;
 		data += n;
 		len -= n;
 	}
+	return ci->read_fatal;
+}
+
+void csvi_read_end(struct csvimport *ci)
+{
+	ci->read_to_end = true;
+	/* A file of one to two bytes of a BOM's beginning is data. */
+	if (!ci->bom_done && ci->bom_matched > 0 && !stopped(ci)) {
+		ci->bom_done = true;
+		feed_segment(ci, bom, ci->bom_matched);
+	}
+	if (stopped(ci))
+		return;
+	if (csv_fini(&ci->parser, on_field, on_record, ci) != 0 && !stopped(ci))
+		add_error(ci, ci->record_line, -EINVAL,
+			  "quoted field not closed before the end of the file");
+	if (!stopped(ci) && !ci->header_done)
+		add_error(ci, 0, 0, "empty file: no header line");
+}
+
+int csvimport_feed(struct csvimport *ci, const char *data, size_t len)
+{
+	if (ci->fatal)
+		return ci->fatal;
+	csvi_read(ci, data, len);
+	ci->hand_over(ci);
 	return ci->fatal;
 }
 
 int csvimport_finish(struct csvimport *ci)
 {
-	/* A file of one to two bytes of a BOM's beginning is data. */
-	if (!ci->bom_done && ci->bom_matched > 0 && !ci->fatal) {
-		ci->bom_done = true;
-		feed_segment(ci, bom, ci->bom_matched);
+	if (!ci->read_to_end && !ci->fatal) {
+		csvi_read_end(ci);
+		ci->hand_over(ci);
 	}
-	if (ci->fatal)
-		return ci->fatal;
-	if (csv_fini(&ci->parser, on_field, on_record, ci) != 0 && !ci->fatal) {
-		ci->fatal = -EINVAL;
-		add_error(ci, ci->record_line,
-			  "quoted field not closed before the end of the file");
-	}
-	if (ci->fatal)
-		return ci->fatal;
-	if (!ci->header_done) {
-		add_error(ci, 0, "empty file: no header line");
-		return -EINVAL;
-	}
-	if (ci->n_errors)
-		return -EINVAL;
-	if (ci->session) {
-		ci->session = false;
-		int repeats = store_import_end(ci->st);
-
-		if (repeats < 0) {
-			add_error(ci, 0, "database error: %s", store_errmsg(ci->st));
-			return -EIO;
-		}
-		ci->changed -= (uint64_t)repeats;
-	}
-	return 0;
+	return csvi_apply_end(ci);
 }
 
 uint64_t csvimport_rows(const struct csvimport *ci)
@@ -733,6 +721,7 @@ void csvimport_free(struct csvimport *ci)
 	if (!ci)
 		return;
 	csv_free(&ci->parser);
+	csvi_batch_free(ci->out);
 	free(ci->buf);
 	free(ci->errors);
 	free(ci);

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Streaming CSV importer: bytes in, upserts into the store out, one row at a
- * time, so a file of any size needs memory for one row only. Every bad row
- * is recorded with its physical line number (up to a cap, with the total);
- * the caller commits only when csvimport_finish() returns 0.
+ * Streaming CSV importer: bytes in, upserts into the store out, in file
+ * order, so a file of any size needs memory for a few batches of rows
+ * only. Every bad row is recorded with its physical line number (up to a
+ * cap, with the total); the caller commits only when csvimport_finish()
+ * returns 0.
  *
- * Not thread-safe; used by one import job on the writer thread.
+ * One import at a time, driven from the thread that owns the store's
+ * writer connection: by csvimport_feed, or by csvimport_pipe, which reads
+ * on a second thread of its own.
  */
 #ifndef RETENTIOND_DAEMON_CSVIMPORT_H
 #define RETENTIOND_DAEMON_CSVIMPORT_H
@@ -54,6 +57,31 @@ int csvimport_new(enum csv_kind kind, const char *source, struct store *st,
  * then holds the reason.
  */
 int csvimport_feed(struct csvimport *ci, const char *data, size_t len);
+
+/* Where csvimport_pipe takes the file's bytes from. */
+struct csvimport_source {
+	/*
+	 * The next bytes: 1 with *data and *len set, 0 at the end of the
+	 * file, -1 when the import is cancelled. Called on the reading
+	 * thread; the bytes stay valid until the next call.
+	 */
+	int (*next)(void *ctx, const char **data, size_t *len);
+	/* After each batch of rows is applied, on the caller's thread (the
+	 * progress of csvimport_rows); may be NULL. */
+	void (*applied)(void *ctx);
+	void *ctx;
+};
+
+/*
+ * The whole input, read and parsed on a second thread while this one
+ * applies the rows to the store, in file order: the outcome of
+ * csvimport_feed on each piece, and of the end of input. Returns 0, the
+ * error of csvimport_feed once the file cannot be read further (also at
+ * its end: a quote left open; the input is still taken to its end), or
+ * -ECANCELED when src->next said so. Then csvimport_finish, which
+ * returns the outcome as after the last feed.
+ */
+int csvimport_pipe(struct csvimport *ci, const struct csvimport_source *src);
 
 /*
  * End of input. Returns 0 when every row was valid and stored, -EINVAL when

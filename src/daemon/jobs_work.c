@@ -91,23 +91,60 @@ static int audit_import(struct job *job, struct store *st)
 }
 
 /* The next bytes of the file: from the client's stream, or read from the
- * spool file. NULL at the end. */
-static struct chunk *next_chunk(struct job *job)
+ * spool file. NULL at the end, or with *err set when a spool file could
+ * not be read (an error must not pass for the end of the file). */
+static struct chunk *next_chunk(struct job *job, int *err)
 {
 	if (!job->file)
 		return jobs_stream_pop(job);
 	if (atomic_load(&job->cancel))
 		return NULL;
 	struct chunk *c = malloc(sizeof(*c) + PROTO_MAX_DATA);
-	if (!c)
+	if (!c) {
+		*err = ENOMEM;
 		return NULL;
+	}
 	c->next = NULL;
 	c->len = fread(c->data, 1, PROTO_MAX_DATA, job->file);
 	if (c->len == 0) {
+		if (ferror(job->file))
+			*err = errno ? errno : EIO;
 		free(c);
 		return NULL;
 	}
 	return c;
+}
+
+/* The bytes of an import, for csvimport_pipe's reading thread. */
+struct import_source {
+	struct job *job;
+	struct csvimport *ci;
+	struct chunk *c;   /* the piece being read */
+	int read_errno;    /* a spool file could not be read to its end */
+};
+
+static int source_next(void *ctx, const char **data, size_t *len)
+{
+	struct import_source *src = ctx;
+	struct job *job = src->job;
+
+	free(src->c);
+	src->c = NULL;
+	if (atomic_load(&job->cancel))
+		return -1;
+	src->c = next_chunk(job, &src->read_errno);
+	if (!src->c)
+		return src->read_errno || atomic_load(&job->cancel) ? -1 : 0;
+	*data = src->c->data;
+	*len = src->c->len;
+	return 1;
+}
+
+static void source_applied(void *ctx)
+{
+	struct import_source *src = ctx;
+
+	atomic_store(&src->job->rows, csvimport_rows(src->ci));
 }
 
 static void write_error_file(struct job *job, const char *path)
@@ -170,8 +207,8 @@ static void import_work(struct job *job)
 	struct daemon *d = job->js->d;
 	struct store *st = d->writer;
 	struct csvimport *ci = NULL;
+	struct import_source src = {.job = job};
 	struct chunk *c;
-	bool discarding = false;
 	int rc;
 
 	if (job->spool_dir) {
@@ -188,7 +225,8 @@ static void import_work(struct job *job)
 	if (rc < 0) {
 		jobs_set_error(job, rc, "cannot start a transaction: %s", store_errmsg(st));
 		/* Still drain the stream so the client gets its answer. */
-		while ((c = next_chunk(job)))
+		int unread = 0;
+		while ((c = next_chunk(job, &unread)))
 			free(c);
 		return;
 	}
@@ -201,21 +239,17 @@ static void import_work(struct job *job)
 		goto rollback;
 	}
 	atomic_store(&job->phase, PHASE_READING);
-	while ((c = next_chunk(job))) {
-		if (!discarding) {
-			rc = csvimport_feed(ci, c->data, c->len);
-			atomic_store(&job->rows, csvimport_rows(ci));
-			/* A file that cannot be read further is still read to its
-			 * end, so the client's sends complete and it gets the
-			 * reply. */
-			if (rc < 0)
-				discarding = true;
-		}
-		free(c);
-		if (atomic_load(&job->cancel))
-			break;
+	src.ci = ci;
+	rc = csvimport_pipe(ci, &(struct csvimport_source){source_next,
+							   source_applied, &src});
+	free(src.c);
+	if (src.read_errno) {
+		jobs_set_error(job, -src.read_errno,
+			  "%s: cannot read: %s; nothing of it was kept", job->source,
+			  strerror(src.read_errno));
+		goto rollback;
 	}
-	if (atomic_load(&job->cancel)) {
+	if (rc == -ECANCELED || atomic_load(&job->cancel)) {
 		jobs_set_error(job, -ECANCELED, "%s: import cancelled; nothing of it was kept",
 			  job->source);
 		goto rollback;

@@ -84,7 +84,43 @@ struct run {
 	char ignored[512];
 };
 
-/* Import len bytes of text, fed in pieces of `chunk` bytes (0: at once). */
+/* The pieces of a text, as csvimport_pipe's source. */
+struct pieces {
+	const char *text;
+	size_t len, chunk, pos;
+	int cancel_at; /* -1 when the n-th call (from 0) is to cancel */
+	int calls;
+	bool ended;    /* next said 0: the input was taken to its end */
+	int applied;
+};
+
+static int pieces_next(void *ctx, const char **data, size_t *len)
+{
+	struct pieces *p = ctx;
+
+	if (p->calls++ == p->cancel_at)
+		return -1;
+	if (p->pos >= p->len) {
+		p->ended = true;
+		return 0;
+	}
+	*data = p->text + p->pos;
+	*len = p->chunk && p->len - p->pos > p->chunk ? p->chunk : p->len - p->pos;
+	p->pos += *len;
+	return 1;
+}
+
+static void pieces_applied(void *ctx)
+{
+	((struct pieces *)ctx)->applied++;
+}
+
+/*
+ * Import len bytes of text, in pieces of `chunk` bytes (0: at once): fed
+ * one by one on this thread, or, in the build of this file for the pipe
+ * (test_csvimport_pipe), read by csvimport_pipe's second thread. Every
+ * test then holds for both.
+ */
 static void import_chunks(enum csv_kind kind, const char *text, size_t len,
 			  size_t chunk, size_t max_errors, struct run *out)
 {
@@ -93,6 +129,14 @@ static void import_chunks(enum csv_kind kind, const char *text, size_t len,
 
 	memset(out, 0, sizeof(*out));
 	cr_assert_eq(csvimport_new(kind, "test.csv", st, &pol, max_errors, &ci), 0);
+#ifdef TEST_CSVIMPORT_PIPE
+	struct pieces p = {.text = text, .len = len, .chunk = chunk, .cancel_at = -1};
+	out->feed_rc = csvimport_pipe(ci, &(struct csvimport_source){
+						  pieces_next, pieces_applied, &p});
+	cr_assert_leq(out->feed_rc, 0);
+	cr_assert_neq(out->feed_rc, -ECANCELED);
+	cr_assert(p.ended, "the input is taken to its end, also after an error");
+#else
 	for (size_t pos = 0; pos < len;) {
 		size_t n = chunk && len - pos > chunk ? chunk : len - pos;
 		int rc = csvimport_feed(ci, text + pos, n);
@@ -103,6 +147,7 @@ static void import_chunks(enum csv_kind kind, const char *text, size_t len,
 		}
 		pos += n;
 	}
+#endif
 	out->finish_rc = csvimport_finish(ci);
 	out->rows = csvimport_rows(ci);
 	out->changed = csvimport_changed(ci);
@@ -1047,7 +1092,12 @@ Test(csv, truncated_quoted_field_at_end_of_file)
 	       "L1,P1,2010-01-01,2010-02-01,REF-1\n"
 	       "L2,P1,2011-01-01,2011-02-01,\"REF-2 never clo\nsed",
 	       &r);
+#ifdef TEST_CSVIMPORT_PIPE
+	/* The pipe reads the end of the input too, and sees the error. */
+	cr_assert_eq(r.feed_rc, -EINVAL);
+#else
 	cr_assert_eq(r.feed_rc, 0);
+#endif
 	cr_assert_eq(r.finish_rc, -EINVAL);
 	assert_error(&r, 3, "quote", NULL);
 }
@@ -1212,3 +1262,115 @@ Test(csv, error_lines_in_pieces_for_every_kind_of_error)
 				     chunk, i, (unsigned long long)r.errors[i].line);
 	}
 }
+
+/* ---------------------------------------------- batches (and the pipe) */
+
+/*
+ * Thousands of rows make several batches, handed from the reader to the
+ * writer (over two threads in the pipe's build). The errors of both
+ * halves, the reader's bad dates and the writer's unknown IPPs, come out in
+ * file order, and the cap keeps the first ones.
+ */
+Test(csv, errors_of_both_halves_in_file_order_over_many_batches)
+{
+	enum { N = 5000, CAP = 50 };
+	static const size_t chunks[] = {0, 7, 1000, 65536};
+	char *text = malloc(N * 48 + 64);
+	size_t len = 0;
+	struct run r;
+
+	cr_assert_not_null(text);
+	import_ok(CSV_PATIENTS, patients, 3);
+	len += (size_t)sprintf(text, "encounter_id,ipp,kind,start_date,end_date\n");
+	for (int i = 1; i <= N; i++) {
+		char ipp[16] = "P1";
+		if (i % 7 == 0)
+			snprintf(ipp, sizeof(ipp), "NOPE%d", i);
+		len += (size_t)sprintf(text + len, "E%d,%s,stay,%s,\n", i, ipp,
+				       i % 11 == 0 ? "2005-13-01" : "2005-01-01");
+	}
+	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		import_chunks(CSV_ENCOUNTERS, text, len, chunks[c], CAP, &r);
+		cr_assert_eq(r.feed_rc, 0, "chunk %zu", chunks[c]);
+		cr_assert_eq(r.finish_rc, -EINVAL);
+		cr_assert_eq(r.rows, N, "chunk %zu: %llu rows", chunks[c],
+			     (unsigned long long)r.rows);
+		cr_assert_eq(r.kept, CAP);
+		size_t k = 0;
+		uint64_t total = 0;
+		for (int i = 1; i <= N; i++) {
+			if (i % 11 && i % 7)
+				continue;
+			total++;
+			if (k == CAP)
+				continue;
+			cr_assert_eq(r.errors[k].line, (uint64_t)i + 1,
+				     "chunk %zu, error %zu: line %llu", chunks[c], k,
+				     (unsigned long long)r.errors[k].line);
+			cr_assert_not_null(strstr(r.errors[k].message,
+						  i % 11 ? "unknown IPP" : "not a date"),
+					   "line %d: %s", i + 1, r.errors[k].message);
+			k++;
+		}
+		cr_assert_eq(r.n_errors, total, "chunk %zu: %llu errors, want %llu",
+			     chunks[c], (unsigned long long)r.n_errors,
+			     (unsigned long long)total);
+	}
+	free(text);
+}
+
+/*
+ * A fatal error in the middle (malformed quoting) stops the rows there;
+ * the rows before it were counted, none after. In the pipe's build,
+ * import_chunks also checks that the input was still taken to its end.
+ */
+Test(csv, fatal_error_midway_stops_the_rows)
+{
+	enum { N = 3000, BAD = 2500 };
+	char *text = malloc(N * 40 + 64);
+	size_t len = 0;
+	struct run r;
+
+	cr_assert_not_null(text);
+	len += (size_t)sprintf(text, "ipp,birth_date,death_date\n");
+	for (int i = 1; i <= N; i++)
+		len += (size_t)sprintf(text + len, "Q%d,%s,\n", i,
+				       i == BAD ? "19\"80-01-01" : "1980-01-01");
+	import_chunks(CSV_PATIENTS, text, len, 4096, 100, &r);
+	cr_assert_eq(r.feed_rc, -EINVAL);
+	cr_assert_eq(r.finish_rc, -EINVAL);
+	cr_assert_eq(r.rows, BAD - 1, "%llu rows", (unsigned long long)r.rows);
+	cr_assert_eq(r.n_errors, 1);
+	assert_error(&r, BAD + 1, "malformed quoting", NULL);
+	free(text);
+}
+
+#ifdef TEST_CSVIMPORT_PIPE
+/* A cancellation ends the reading at once: no further piece is asked for,
+ * and the pipe says it was cancelled. */
+Test(csv, pipe_cancelled_stops_asking_for_input)
+{
+	enum { N = 20000 };
+	char *text = malloc(N * 40 + 64);
+	size_t len = 0;
+	struct csvimport *ci = NULL;
+
+	cr_assert_not_null(text);
+	len += (size_t)sprintf(text, "ipp,birth_date,death_date\n");
+	for (int i = 1; i <= N; i++)
+		len += (size_t)sprintf(text + len, "C%d,1980-01-01,\n", i);
+	struct pieces p = {.text = text, .len = len, .chunk = 1000, .cancel_at = 300};
+	cr_assert_eq(csvimport_new(CSV_PATIENTS, "t.csv", st, &pol, 100, &ci), 0);
+	cr_assert_eq(csvimport_pipe(ci, &(struct csvimport_source){pieces_next,
+								      pieces_applied, &p}),
+		     -ECANCELED);
+	cr_assert_eq(p.calls, 301);
+	cr_assert(!p.ended);
+	/* What was read before is applied (the caller rolls it back). */
+	cr_assert_gt(csvimport_rows(ci), 0);
+	cr_assert_lt(csvimport_rows(ci), N);
+	cr_assert_gt(p.applied, 0);
+	csvimport_free(ci);
+	free(text);
+}
+#endif
