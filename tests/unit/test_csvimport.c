@@ -88,7 +88,7 @@ struct run {
 struct pieces {
 	const char *text;
 	size_t len, chunk, pos;
-	int cancel_at; /* -1 when the n-th call (from 0) is to cancel */
+	int cancel_at; /* the call (from 0) that cancels; -1: none */
 	int calls;
 	bool ended;    /* next said 0: the input was taken to its end */
 	int applied;
@@ -1266,10 +1266,11 @@ Test(csv, error_lines_in_pieces_for_every_kind_of_error)
 /* ---------------------------------------------- batches (and the pipe) */
 
 /*
- * Thousands of rows make several batches, handed from the reader to the
- * writer (over two threads in the pipe's build). The errors of both
- * halves, the reader's bad dates and the writer's unknown IPPs, come out in
- * file order, and the cap keeps the first ones.
+ * Thousands of rows make several batches (of 1,024 items), handed from the
+ * reader to the writer (over two threads in the pipe's build). The errors
+ * of both halves, the reader's bad dates and the writer's unknown IPPs,
+ * come out in file order, and the cap keeps the first ones: the 50 kept
+ * span the first three batches.
  */
 Test(csv, errors_of_both_halves_in_file_order_over_many_batches)
 {
@@ -1284,10 +1285,10 @@ Test(csv, errors_of_both_halves_in_file_order_over_many_batches)
 	len += (size_t)sprintf(text, "encounter_id,ipp,kind,start_date,end_date\n");
 	for (int i = 1; i <= N; i++) {
 		char ipp[16] = "P1";
-		if (i % 7 == 0)
+		if (i % 97 == 0)
 			snprintf(ipp, sizeof(ipp), "NOPE%d", i);
 		len += (size_t)sprintf(text + len, "E%d,%s,stay,%s,\n", i, ipp,
-				       i % 11 == 0 ? "2005-13-01" : "2005-01-01");
+				       i % 89 == 0 ? "2005-13-01" : "2005-01-01");
 	}
 	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
 		import_chunks(CSV_ENCOUNTERS, text, len, chunks[c], CAP, &r);
@@ -1299,7 +1300,7 @@ Test(csv, errors_of_both_halves_in_file_order_over_many_batches)
 		size_t k = 0;
 		uint64_t total = 0;
 		for (int i = 1; i <= N; i++) {
-			if (i % 11 && i % 7)
+			if (i % 89 && i % 97)
 				continue;
 			total++;
 			if (k == CAP)
@@ -1308,10 +1309,11 @@ Test(csv, errors_of_both_halves_in_file_order_over_many_batches)
 				     "chunk %zu, error %zu: line %llu", chunks[c], k,
 				     (unsigned long long)r.errors[k].line);
 			cr_assert_not_null(strstr(r.errors[k].message,
-						  i % 11 ? "unknown IPP" : "not a date"),
+						  i % 89 ? "unknown IPP" : "not a date"),
 					   "line %d: %s", i + 1, r.errors[k].message);
 			k++;
 		}
+		cr_assert_gt(r.errors[CAP - 1].line, 2 * 1024, "the kept span batches");
 		cr_assert_eq(r.n_errors, total, "chunk %zu: %llu errors, want %llu",
 			     chunks[c], (unsigned long long)r.n_errors,
 			     (unsigned long long)total);
