@@ -84,6 +84,7 @@ struct run {
 	char ignored[512];
 };
 
+#ifdef TEST_CSVIMPORT_PIPE
 /* The pieces of a text, as csvimport_pipe's source. */
 struct pieces {
 	const char *text;
@@ -114,6 +115,7 @@ static void pieces_applied(void *ctx)
 {
 	((struct pieces *)ctx)->applied++;
 }
+#endif
 
 /*
  * Import len bytes of text, in pieces of `chunk` bytes (0: at once): fed
