@@ -6,7 +6,8 @@
  * (csvimport_apply.c) applies a batch's items to the store, and alone
  * touches the store and the outcome. Each half owns its own fields below,
  * so the two can run on two threads (csvimport_pipe.c), one batch handed
- * over at a time; on one thread, a batch is applied as soon as it is full.
+ * over at a time; on one thread, a batch is applied as soon as it is full
+ * and at the end of each csvimport_feed.
  */
 #ifndef RETENTIOND_DAEMON_CSVIMPORT_INTERNAL_H
 #define RETENTIOND_DAEMON_CSVIMPORT_INTERNAL_H
