@@ -289,7 +289,7 @@ static void take_header(struct csvimport *ci)
 			  kd->cols[k].name, kd->name, need);
 		return;
 	}
-	/* The store's import session starts with the first row. */
+	/* The writer starts the store's import session before any row. */
 	new_item(ci, CSVI_BEGIN, ci->record_line);
 	item_done(ci);
 }
