@@ -31,7 +31,7 @@ set -euo pipefail
 export LC_ALL=C
 
 usage() {
-	sed -n '4,24p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,29p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 [ $# -ge 3 ] || usage
