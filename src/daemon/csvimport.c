@@ -614,10 +614,10 @@ static size_t find_break(const char *s, size_t len)
 	return len;
 }
 
-int csvi_read(struct csvimport *ci, const char *data, size_t len)
+void csvi_read(struct csvimport *ci, const char *data, size_t len)
 {
 	if (stopped(ci))
-		return ci->read_fatal;
+		return;
 	skip_bom(ci, &data, &len);
 	/* Line breaks are CR LF, LF, or a lone CR (old spreadsheet
 	 * exports): each counts one line, as libcsv ends records on them. */
@@ -645,7 +645,6 @@ int csvi_read(struct csvimport *ci, const char *data, size_t len)
 		data += n;
 		len -= n;
 	}
-	return ci->read_fatal;
 }
 
 void csvi_read_end(struct csvimport *ci)
@@ -674,12 +673,17 @@ int csvimport_feed(struct csvimport *ci, const char *data, size_t len)
 	return ci->fatal;
 }
 
-int csvimport_finish(struct csvimport *ci)
+void csvi_read_end_here(struct csvimport *ci)
 {
 	if (!ci->read_to_end && !ci->fatal) {
 		csvi_read_end(ci);
 		ci->hand_over(ci);
 	}
+}
+
+int csvimport_finish(struct csvimport *ci)
+{
+	csvi_read_end_here(ci);
 	return csvi_apply_end(ci);
 }
 

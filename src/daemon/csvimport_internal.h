@@ -128,8 +128,10 @@ struct csvimport {
 /* csvimport.c: the reader. */
 /* A value quoted in a message: bounded, one clean line. */
 const char *csvi_shown(const char *s, size_t len, char out[48]);
-int csvi_read(struct csvimport *ci, const char *data, size_t len);
+void csvi_read(struct csvimport *ci, const char *data, size_t len);
 void csvi_read_end(struct csvimport *ci);
+/* On one thread: read the end of input, once, and apply what it found. */
+void csvi_read_end_here(struct csvimport *ci);
 /* The hand-over on one thread: the batch is applied at once, and reused. */
 void csvi_apply_out(struct csvimport *ci);
 

@@ -122,10 +122,7 @@ static int read_here(struct csvimport *ci, const struct csvimport_source *src)
 	}
 	if (r < 0)
 		return -ECANCELED;
-	if (!ci->fatal) {
-		csvi_read_end(ci);
-		ci->hand_over(ci);
-	}
+	csvi_read_end_here(ci);
 	return ci->fatal;
 }
 
