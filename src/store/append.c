@@ -34,10 +34,7 @@
 #include <errno.h>
 #include <string.h>
 
-#define ROWS_4(r) r "," r "," r "," r
-#define ROWS_16(r) ROWS_4(r) "," ROWS_4(r) "," ROWS_4(r) "," ROWS_4(r)
-#define ROWS_64(r) ROWS_16(r) "," ROWS_16(r) "," ROWS_16(r) "," ROWS_16(r)
-_Static_assert(STORE_APPEND_BATCH == 64, "ROWS_64 spells the batch");
+_Static_assert(STORE_APPEND_BATCH == 64, "STORE_ROWS_64 spells the batch");
 
 #define LATE_INSERT                                                          \
 	"INSERT INTO " STORE_LATE_TABLE "(encounter_id, patient_id,"        \
@@ -128,12 +125,12 @@ static int insert_batch(struct store *st, bool late)
 
 	if (late)
 		r = store_stmt(st, STMT_ENCOUNTER_LATE_BATCH,
-			       LATE_INSERT ROWS_64("(?,?,?,?,?,?)"), &s);
+			       LATE_INSERT STORE_ROWS_64("(?,?,?,?,?,?)"), &s);
 	else
 		r = store_stmt(st, STMT_ENCOUNTER_APPEND_BATCH,
 			       "INSERT INTO encounters(encounter_id, patient_id,"
 			       "  kind_id, start_date, end_date)"
-			       " VALUES " ROWS_64("(?,?,?,?,?)"),
+			       " VALUES " STORE_ROWS_64("(?,?,?,?,?)"),
 			       &s);
 	if (r < 0)
 		return r;

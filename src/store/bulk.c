@@ -281,7 +281,10 @@ int store_import_turn(struct store *st)
  * before one, the cache shrinks to STORE_SORT_CACHE_KIB (store_internal.h),
  * its pages written to the WAL first (still inside the transaction) so
  * that they are clean and can be freed for the sort rather than kept
- * beside it. 0 or an error; store_sort_cache_end restores the cache.
+ * beside it. The sort also gets a helper thread, which sorts and writes
+ * one run of keys while this thread gathers the next, and merges beside
+ * it at the end: two runs in memory at once, hence the smaller cache.
+ * 0 or an error; store_sort_cache_end restores both.
  */
 int store_sort_cache(struct store *st)
 {
@@ -289,12 +292,14 @@ int store_sort_cache(struct store *st)
 
 	if (rc != SQLITE_OK)
 		return store_fail(st, rc);
-	return exec(st, "PRAGMA cache_size = -" STORE_STR(STORE_SORT_CACHE_KIB));
+	return exec(st, "PRAGMA threads = " STORE_STR(STORE_SORT_THREADS) ";"
+			"PRAGMA cache_size = -" STORE_STR(STORE_SORT_CACHE_KIB));
 }
 
 int store_sort_cache_end(struct store *st)
 {
-	return exec(st, "PRAGMA cache_size = -" STORE_STR(STORE_CACHE_KIB));
+	return exec(st, "PRAGMA threads = 0;"
+			"PRAGMA cache_size = -" STORE_STR(STORE_CACHE_KIB));
 }
 
 /* Re-create the dropped indexes, each by a sort, with the smaller cache. */
@@ -371,6 +376,9 @@ int store_import_end(struct store *st)
 		return -EINVAL;
 	if (!st->imp.active)
 		return 0;
+	r = store_patients_flush(st);
+	if (r < 0)
+		return r;
 	/* The dossiers' indexes stay dropped for the recompute that follows
 	 * the patients (store_recompute_dirty), or until the commit. */
 	if (st->imp.bulk && tables[st->imp.kind].table) {

@@ -50,14 +50,16 @@ static int exec_outcome(struct store *st, int64_t pid,
 			       store_bind_date(s, 5, today));
 }
 
+#define STATE_CREATE_SQL                                                     \
+	"INSERT INTO dossiers(patient_id, status, retain_until, basis,"      \
+	"  computed_on, dirty) VALUES (?1, ?2, ?3, ?4, ?5, 0)"
+
 /* A dossier row holding outcome o, computed on today, and its count. */
 static int state_create(struct store *st, int64_t pid,
 			const struct recompute_outcome *o, rd_date today)
 {
 	int r = exec_outcome(st, pid, o, today, STMT_STATE_CREATE,
-			     "INSERT INTO dossiers(patient_id, status,"
-			     "  retain_until, basis, computed_on, dirty)"
-			     " VALUES (?1, ?2, ?3, ?4, ?5, 0)");
+			     STATE_CREATE_SQL);
 
 	if (r == 0)
 		store_count(st, store_status_counter((int)o->status), 1);
@@ -412,33 +414,51 @@ void store_evaluate_new(struct store *st, const struct engine_policy *p,
  * death alone: the fact tables reference patients, so no row can name a
  * patient just created, and a new patient is not held.
  */
+bool store_dossier_first(const struct store *st, rd_date birth, rd_date death,
+			 struct recompute_outcome *o)
+{
+	const struct engine_facts f = {.birth = birth, .death = death};
+	struct engine_result res;
+
+	if (!st->eval_new.p)
+		return false;
+	engine_evaluate(st->eval_new.p, &f, st->eval_new.today, &res);
+	recompute_outcome_of(&res, o);
+	return true;
+}
+
+void store_dossier_counted(struct store *st, int64_t pid,
+			   const struct recompute_outcome *o)
+{
+	if (!o) {
+		store_count(st, STORE_COUNT_STATUS_NONE, 1);
+		store_count(st, STORE_COUNT_DIRTY, 1);
+		return;
+	}
+	store_count(st, store_status_counter((int)o->status), 1);
+	st->eval_new.evaluated++;
+	st->eval_new.created++;
+	if (st->eval_new.first_pid == 0)
+		st->eval_new.first_pid = pid;
+}
+
 int store_dossier_create(struct store *st, int64_t pid, rd_date birth,
 			 rd_date death)
 {
+	struct recompute_outcome o;
+	bool evaluated = store_dossier_first(st, birth, death, &o);
 	int r;
 
-	if (st->eval_new.p) {
-		const struct engine_facts f = {.birth = birth, .death = death};
-		struct engine_result res;
-		struct recompute_outcome o;
-
-		engine_evaluate(st->eval_new.p, &f, st->eval_new.today, &res);
-		recompute_outcome_of(&res, &o);
-		r = state_create(st, pid, &o, st->eval_new.today);
-		if (r < 0)
-			return r;
-		st->eval_new.evaluated++;
-		st->eval_new.created++;
-		if (st->eval_new.first_pid == 0)
-			st->eval_new.first_pid = pid;
-		return 0;
-	}
-	r = store_exec_id(st, STMT_DOSSIER_CREATE,
-			  "INSERT INTO dossiers(patient_id, dirty) VALUES (?1, 1)",
-			  pid);
+	if (evaluated)
+		r = exec_outcome(st, pid, &o, st->eval_new.today,
+				 STMT_STATE_CREATE, STATE_CREATE_SQL);
+	else
+		r = store_exec_id(st, STMT_DOSSIER_CREATE,
+				  "INSERT INTO dossiers(patient_id, dirty)"
+				  " VALUES (?1, 1)",
+				  pid);
 	if (r < 0)
 		return r;
-	store_count(st, STORE_COUNT_STATUS_NONE, 1);
-	store_count(st, STORE_COUNT_DIRTY, 1);
+	store_dossier_counted(st, pid, evaluated ? &o : NULL);
 	return 0;
 }

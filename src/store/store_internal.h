@@ -33,6 +33,10 @@ enum store_stmt {
 	STMT_DOSSIER_CREATE,
 	STMT_KIND_ID,
 	STMT_KIND_ADD,
+	/* append_patients.c */
+	STMT_PATIENT_NEXT_ID,
+	STMT_PATIENT_BATCH,
+	STMT_DOSSIER_BATCH,
 	/* append.c */
 	STMT_ENCOUNTER_APPEND_BATCH,
 	STMT_ENCOUNTER_LATE_BATCH,
@@ -327,6 +331,14 @@ struct store_index_set {
  */
 #define STORE_APPEND_BATCH 64
 #define STORE_APPEND_ID 64
+/* The VALUES of a batch, r being one row's tuple. */
+#define STORE_ROWS_4(r) r "," r "," r "," r
+#define STORE_ROWS_16(r)                                                     \
+	STORE_ROWS_4(r) "," STORE_ROWS_4(r) "," STORE_ROWS_4(r) ","          \
+		STORE_ROWS_4(r)
+#define STORE_ROWS_64(r)                                                     \
+	STORE_ROWS_16(r) "," STORE_ROWS_16(r) "," STORE_ROWS_16(r) ","       \
+		STORE_ROWS_16(r)
 /* An encounter's columns but its id (upsert.c). */
 struct store_encounter_row {
 	int64_t pid, kid;
@@ -366,6 +378,15 @@ struct store_import {
 	bool late_at_last;
 	bool late_table;
 	int64_t unchanged;
+	/* A first load of patients (append_patients.c): the new patients not
+	 * yet inserted, with the values of their rows. */
+	struct {
+		size_t n;
+		struct {
+			char ipp[STORE_APPEND_ID + 1];
+			rd_date birth, death;
+		} row[STORE_APPEND_BATCH];
+	} pat;
 };
 
 struct store {
@@ -451,6 +472,35 @@ int store_mark_dirty(struct store *st, int64_t pid);
  */
 int store_dossier_create(struct store *st, int64_t pid, rd_date birth,
 			 rd_date death);
+/*
+ * recompute_settle.c, for a new dossier written by other means
+ * (append_patients.c): its first result, into *o, when store_evaluate_new
+ * gave a policy (true), else false (the row is left dirty); then, once the
+ * row is written, its count (o as the first call filled it, or NULL).
+ */
+struct recompute_outcome;
+bool store_dossier_first(const struct store *st, rd_date birth, rd_date death,
+			 struct recompute_outcome *o);
+void store_dossier_counted(struct store *st, int64_t pid,
+			   const struct recompute_outcome *o);
+
+/*
+ * upsert.c: a patient's row by its IPP, one at a time: 1 written, 0
+ * unchanged, STORE_REBORN, or an error. store_upsert_patient without its
+ * first checks, and without the batch of a first load.
+ */
+int store_patient_row(struct store *st, const char *ipp, rd_date birth,
+		      rd_date death);
+/*
+ * append_patients.c: a new patient of a first load (an IPP of at most
+ * STORE_APPEND_ID bytes), inserted with its dossier once
+ * STORE_APPEND_BATCH of them wait: 1 or an error.
+ */
+int store_patient_append(struct store *st, const char *ipp, rd_date birth,
+			 rd_date death);
+/* append_patients.c: insert the new patients still waiting. 0 or an
+ * error (then those not inserted still wait). */
+int store_patients_flush(struct store *st);
 
 /*
  * bulk.c: count a row of the session, turning it bulk at st->bulk_after
@@ -556,10 +606,13 @@ static inline int store_status_counter(int status)
  * to the cache's size in memory on top of the cache itself, so the daemon
  * would peak at twice the cache (154 MB at 1M dossiers with 64 MiB). 32
  * MiB rather than 64 keeps the peak under 100 MB at 10M dossiers, for up
- * to 20% of a first load's speed (doc/performance.md).
+ * to 20% of a first load's speed (doc/performance.md). The sorter's helper
+ * thread (STORE_SORT_THREADS) holds a run of its own, as large as the
+ * other: two runs of 8 MiB take what one of 16 MiB took before.
  */
 #define STORE_CACHE_KIB 32768
-#define STORE_SORT_CACHE_KIB 16384
+#define STORE_SORT_CACHE_KIB 8192
+#define STORE_SORT_THREADS 1
 
 /* Open proposals: withdrawn when their dossier is no longer eligible. */
 #define STORE_OPEN_STATES_SQL "('proposed','reviewed','approved','visaed')"

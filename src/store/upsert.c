@@ -382,10 +382,16 @@ static int patient_update(struct store *st, const struct patient_row *row)
 	return r < 0 ? r : store_mark_dirty(st, row->id);
 }
 
+/* A first load: no patient when the session began. */
+static bool first_load(const struct store *st)
+{
+	return st->imp.active && st->imp.fresh &&
+	       st->imp.kind == STORE_IMPORT_PATIENTS;
+}
+
 int store_upsert_patient(struct store *st, const char *ipp, rd_date birth,
 			 rd_date death)
 {
-	struct patient_row old = {0};
 	int r;
 
 	if (blank(ipp))
@@ -393,10 +399,30 @@ int store_upsert_patient(struct store *st, const char *ipp, rd_date birth,
 	r = store_import_row(st);
 	if (r < 0)
 		return r;
-	/* A first load (no patient when the session began): every IPP is
-	 * new but one the file repeats, which the INSERT finds itself. */
-	if (st->imp.active && st->imp.fresh &&
-	    st->imp.kind == STORE_IMPORT_PATIENTS)
+	/* A first load's patients go in by batches, unless the register of
+	 * destroyed dossiers has an entry, which each IPP would be checked
+	 * against (a dossier reborn is reported by its row). */
+	if (first_load(st)) {
+		r = strlen(ipp) <= STORE_APPEND_ID ? destroyed_any(st) : 1;
+		if (r == 0)
+			return store_patient_append(st, ipp, birth, death);
+		if (r > 0)
+			r = store_patients_flush(st);
+		if (r < 0)
+			return r;
+	}
+	return store_patient_row(st, ipp, birth, death);
+}
+
+int store_patient_row(struct store *st, const char *ipp, rd_date birth,
+		      rd_date death)
+{
+	struct patient_row old = {0};
+	int r;
+
+	/* A first load: every IPP is new but one the file repeats, which
+	 * the INSERT finds itself. */
+	if (first_load(st))
 		r = patient_insert(st, ipp, birth, death);
 	else
 		r = -EEXIST;

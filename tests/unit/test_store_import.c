@@ -453,14 +453,15 @@ static void load_all(bool sessions, uint64_t bulk_after)
 	}
 	/* Repeated IPPs (a first load inserts without a lookup, and the
 	 * INSERT finds the repeat): the same values change nothing, others
-	 * win, and the patient keeps its id. */
+	 * win, and the patient keeps its id. A session's first load takes
+	 * them as new rows (1) and counts the unchanged repeat at its end. */
 	cr_assert_eq(store_upsert_patient(st, "P003", D("1930-01-01") + 3 * 400,
 					  D("2010-06-01") + 3),
-		     0, "%s", store_errmsg(st));
+		     sessions, "%s", store_errmsg(st));
 	cr_assert_eq(store_upsert_patient(st, "P004", D("1931-01-01"), DATE_NONE),
 		     1, "%s", store_errmsg(st));
 	if (sessions)
-		cr_assert_eq(store_import_end(st), 0);
+		cr_assert_eq(store_import_end(st), 1, "%s", store_errmsg(st));
 	/* Patients first, computed (anomalies: no encounter), so that only
 	 * the marks of the facts' loads bring them back. */
 	cr_assert_eq(store_recompute_dirty(st, &pol, TODAY, NULL, NULL, NULL), 0);
@@ -559,6 +560,7 @@ static void load_all(bool sessions, uint64_t bulk_after)
 static char *dump(const char *db_path)
 {
 	static const char *const queries[] = {
+		"SELECT * FROM patients ORDER BY id",
 		"SELECT patient_id, status, retain_until, basis, computed_on,"
 		" dirty, proposal_id FROM dossiers ORDER BY patient_id",
 		"SELECT * FROM encounters ORDER BY encounter_id",
@@ -827,6 +829,103 @@ Test(store_import, new_dossiers_evaluated_as_written_match_the_recompute)
 Test(store_import, new_dossiers_evaluated_as_written_match_the_recompute_row_by_row)
 {
 	evaluated_as_written(1000000);
+}
+
+/*
+ * A first load of patients by batches of STORE_APPEND_BATCH (a session,
+ * with or without the evaluation of new dossiers), or row by row (no
+ * session), into st's database: 200 rows, so three full batches and a
+ * short one, in which come an IPP repeated within its batch with the
+ * same values (kept unchanged), one of an earlier batch with other values
+ * (which win), the same again (unchanged), and an IPP too long for a
+ * batch's slot (written alone, after the rows waiting). Returns what the
+ * session's end counted unchanged.
+ */
+#define N_BATCHED 200
+static int load_batched(bool session, bool evaluate)
+{
+	char ipp[STORE_APPEND_ID + 8];
+	int unchanged = 0;
+
+	begin();
+	if (evaluate)
+		store_evaluate_new(st, &pol, TODAY);
+	if (session)
+		cr_assert_eq(store_import_begin(st, STORE_IMPORT_PATIENTS), 0);
+	for (int i = 0; i < N_BATCHED; i++) {
+		const char *id = ipp;
+		rd_date birth = D("1930-01-01") + i * 97, death = DATE_NONE;
+		int r;
+
+		snprintf(ipp, sizeof(ipp), "B%03d", i);
+		if (i == 20) { /* P010 again, in its own batch */
+			id = "B010";
+			birth = D("1930-01-01") + 10 * 97;
+		} else if (i == 70 || i == 71) { /* an earlier batch's, changed */
+			id = "B005";
+			birth = D("1931-02-03");
+			death = D("2001-01-01");
+		} else if (i == 130) {
+			memset(ipp, 'L', sizeof(ipp) - 1);
+			ipp[sizeof(ipp) - 1] = '\0';
+		} else if (i % 9 == 4) {
+			death = D("2012-01-01") + i;
+		}
+		r = store_upsert_patient(st, id, birth, death);
+		cr_assert_geq(r, 0, "row %d: %s", i, store_errmsg(st));
+		/* Row by row a repeat that changes nothing is 0; a batch
+		 * takes each row as new and counts it at the end. */
+		cr_assert_eq(r, session || (i != 20 && i != 71), "row %d", i);
+	}
+	if (session)
+		unchanged = store_import_end(st);
+	cr_assert_geq(unchanged, 0, "%s", store_errmsg(st));
+	cr_assert_eq(store_recompute_dirty(st, &pol, TODAY, NULL, NULL, NULL), 0,
+		     "%s", store_errmsg(st));
+	commit();
+	return unchanged;
+}
+
+static void batched_as_row_by_row(bool evaluate)
+{
+	char rows_path[sizeof(path)];
+	char *a, *b;
+
+	cr_assert_eq(load_batched(true, evaluate), 2);
+	a = dump(path);
+	store_close(st);
+	snprintf(rows_path, sizeof(rows_path), "%s/rows.db", dir);
+	cr_assert_eq(store_open(rows_path, &st), 0);
+	snprintf(path, sizeof(path), "%s", rows_path); /* raw_* look at it now */
+	cr_assert_eq(load_batched(false, evaluate), 0);
+	b = dump(rows_path);
+	cr_assert_str_eq(a, b);
+	sqlite3_free(a);
+	sqlite3_free(b);
+	/* Each IPP once, the ids in file order, the changed repeat's values. */
+	cr_assert_eq(raw_int("SELECT count(*) FROM patients"), N_BATCHED - 3);
+	cr_assert_eq(raw_int("SELECT max(id) FROM patients"), N_BATCHED - 3);
+	cr_assert_eq(raw_int("SELECT id FROM patients WHERE ipp = 'B021'"), 21);
+	cr_assert_eq(raw_int("SELECT death_date FROM patients WHERE ipp = 'B005'"),
+		     D("2001-01-01"));
+	cr_assert_eq(raw_int("SELECT n FROM counts WHERE name = 'patients'"),
+		     N_BATCHED - 3);
+	cr_assert_eq(raw_int("SELECT count(*) FROM dossiers WHERE dirty = 0"
+			     " AND status IS NOT NULL"),
+		     N_BATCHED - 3);
+	cr_assert_str_eq(raw_text("PRAGMA integrity_check"), "ok");
+}
+
+Test(store_import, first_patients_by_batches_as_row_by_row_evaluated)
+{
+	st->bulk_after = 1000000; /* the dossiers' indexes kept */
+	batched_as_row_by_row(true);
+}
+
+Test(store_import, first_patients_by_batches_as_row_by_row_left_dirty)
+{
+	st->bulk_after = 1000000;
+	batched_as_row_by_row(false);
 }
 
 /* n patients P000..., computed and committed; then a transaction with a
