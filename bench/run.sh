@@ -288,9 +288,17 @@ phase scan_full_first ctl --json scan --full >"$W/full1.json"
 rec scan_full_first.recomputed "$(jget "$W/full1.json" 'd["recomputed"]')"
 rec scan_full_first.proposed "$(jget "$W/full1.json" 'd["proposed"]')"
 settle
-phase scan_full ctl --json scan --full >"$W/full2.json"
-rec scan_full.recomputed "$(jget "$W/full2.json" 'd["recomputed"]')"
-rec scan_full.server_ms "$(jget "$W/full2.json" 'd["duration_ms"]')"
+# Then the better of two runs that change nothing, as for the floors.
+phase scan_full_1 ctl --json scan --full >"$W/full2.json"
+full_a=$MS
+settle
+phase scan_full_2 ctl --json scan --full >"$W/full3.json"
+full_b=$MS
+[ "$full_a" -le "$full_b" ] && full_best=$W/full2.json || full_best=$W/full3.json
+rec scan_full.ms $((full_a < full_b ? full_a : full_b))
+rec scan_full.runs_ms "$full_a,$full_b"
+rec scan_full.recomputed "$(jget "$full_best" 'd["recomputed"]')"
+rec scan_full.server_ms "$(jget "$full_best" 'd["duration_ms"]')"
 settle
 
 if [ -z "${BENCH_QUICK:-}" ]; then

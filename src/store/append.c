@@ -231,7 +231,7 @@ static int merge(struct store *st)
 	sqlite3_stmt *s = NULL;
 	int rc, r, r2;
 
-	r = store_sort_cache(st);
+	r = store_sort_cache(st, false);
 	if (r < 0)
 		return r;
 	rc = sqlite3_prepare_v2(st->db,

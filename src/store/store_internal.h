@@ -568,9 +568,10 @@ int store_indexes_drop(struct store *st, const char *table,
 		       struct store_index_set *set);
 
 /* bulk.c: shrink the page cache for a sort of SQLite's (CREATE INDEX, an
- * ORDER BY without an index), which may take as much memory as the cache;
- * then restore it. 0 or an error. */
-int store_sort_cache(struct store *st);
+ * ORDER BY without an index), which may take as much memory as the cache,
+ * with or without a helper thread for the sort; then restore it. 0 or an
+ * error. */
+int store_sort_cache(struct store *st, bool helper);
 int store_sort_cache_end(struct store *st);
 
 /* bulk.c: build the dropped indexes again (a sort each, with a smaller
@@ -606,13 +607,13 @@ static inline int store_status_counter(int status)
  * to the cache's size in memory on top of the cache itself, so the daemon
  * would peak at twice the cache (154 MB at 1M dossiers with 64 MiB). 32
  * MiB rather than 64 keeps the peak under 100 MB at 10M dossiers, for up
- * to 20% of a first load's speed (doc/performance.md). The sorter's helper
- * thread (STORE_SORT_THREADS) holds a run of its own, as large as the
- * other: two runs of 8 MiB take what one of 16 MiB took before.
+ * to 20% of a first load's speed (doc/performance.md). A sort with the
+ * sorter's helper thread holds a run in memory for each thread: two runs
+ * of STORE_SORT_HALF_KIB take what one took.
  */
 #define STORE_CACHE_KIB 32768
-#define STORE_SORT_CACHE_KIB 8192
-#define STORE_SORT_THREADS 1
+#define STORE_SORT_CACHE_KIB 16384
+#define STORE_SORT_HALF_KIB 8192
 
 /* Open proposals: withdrawn when their dossier is no longer eligible. */
 #define STORE_OPEN_STATES_SQL "('proposed','reviewed','approved','visaed')"
