@@ -29,25 +29,6 @@
 
 _Static_assert(STORE_APPEND_BATCH == 64, "STORE_ROWS_64 spells the batch");
 
-/* The id the next new patient gets: 0 or an error. */
-static int next_id(struct store *st, int64_t *id)
-{
-	sqlite3_stmt *s = NULL;
-	int r, rc;
-
-	r = store_stmt(st, STMT_PATIENT_NEXT_ID,
-		       "SELECT coalesce(max(id), 0) + 1 FROM patients", &s);
-	if (r < 0)
-		return r;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
-	else
-		r = store_fail(st, rc == SQLITE_DONE ? SQLITE_INTERNAL : rc);
-	store_stmt_done(s);
-	return r;
-}
-
 /* The batch's patients, ids from first: how many went in (all, or those
  * before a repeated IPP), or an error. */
 static int insert_patients(struct store *st, int64_t first)
@@ -137,7 +118,9 @@ static int dossiers_one_by_one(struct store *st, int64_t first, int k)
 static int insert_batch(struct store *st)
 {
 	int64_t first = 0;
-	int k, r = next_id(st, &first);
+	int k, r = store_int_of(st, STMT_PATIENT_NEXT_ID,
+				"SELECT coalesce(max(id), 0) + 1 FROM patients",
+				&first);
 
 	if (r < 0)
 		return r;

@@ -393,25 +393,6 @@ static int recompute_paged(struct recompute_run *run, int stmt,
 	return 0;
 }
 
-/* The first column of a statement that binds nothing, as an integer. */
-static int int_of(struct store *st, enum store_stmt id, const char *sql,
-		  int64_t *out)
-{
-	sqlite3_stmt *s = NULL;
-	int r, rc;
-
-	r = store_stmt(st, id, sql, &s);
-	if (r < 0)
-		return r;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
-	else
-		r = store_fail(st, rc);
-	store_stmt_done(s);
-	return r;
-}
-
 /*
  * How to recompute the dirty dossiers. One pass over every dossier in id
  * order (recompute_stream.c) costs less than a point query per dirty one
@@ -428,13 +409,14 @@ static int dirty_share(struct store *st, bool *many, bool *most)
 	int64_t n = 0, dirty = 0;
 	int r;
 
-	r = int_of(st, STMT_DOSSIERS_MAX, "SELECT max(patient_id) FROM dossiers",
-		   &n); /* ids are dense but for destructions */
+	r = store_int_of(st, STMT_DOSSIERS_MAX,
+			 "SELECT max(patient_id) FROM dossiers",
+			 &n); /* ids are dense but for destructions */
 	if (r == 0)
-		r = int_of(st, STMT_DIRTY_COUNT,
-			   "SELECT ifnull(sum(n), 0) FROM counts"
-			   " WHERE name = 'dirty'",
-			   &dirty);
+		r = store_int_of(st, STMT_DIRTY_COUNT,
+				 "SELECT ifnull(sum(n), 0) FROM counts"
+				 " WHERE name = 'dirty'",
+				 &dirty);
 	if (r < 0)
 		return r;
 	dirty += st->count_delta[STORE_COUNT_DIRTY];
@@ -463,8 +445,8 @@ static int pending_all(struct store *st, bool *all)
 	*all = false;
 	if (!st->mark_pending)
 		return 0;
-	r = int_of(st, STMT_DOSSIERS_MAX, "SELECT max(patient_id) FROM dossiers",
-		   &n);
+	r = store_int_of(st, STMT_DOSSIERS_MAX,
+			 "SELECT max(patient_id) FROM dossiers", &n);
 	if (r < 0)
 		return r;
 	*all = st->recompute_stream_dirty >= 0 &&

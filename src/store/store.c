@@ -482,6 +482,24 @@ int store_step_once(struct store *st, sqlite3_stmt *s, int bound)
 	return r;
 }
 
+int store_int_of(struct store *st, enum store_stmt id, const char *sql,
+		 int64_t *out)
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	r = store_stmt(st, id, sql, &s);
+	if (r < 0)
+		return r;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	else
+		r = store_fail(st, rc);
+	store_stmt_done(s);
+	return r;
+}
+
 int store_insert_once(struct store *st, sqlite3_stmt *s, int bound,
 		      int conflict)
 {

@@ -637,6 +637,10 @@ int store_fail_bind(struct store *st);
  * failed, resets it, and returns 0 or the error (recorded as above).
  */
 int store_step_once(struct store *st, sqlite3_stmt *s, int bound);
+/* store.c: the first column of the first row of a cached query (id,
+ * sql), into *out: 0, or an error (also when there is no row). */
+int store_int_of(struct store *st, enum store_stmt id, const char *sql,
+		 int64_t *out);
 /*
  * store_step_once for a single-row INSERT, except that a violation of
  * constraint conflict (an extended result code, SQLITE_CONSTRAINT_UNIQUE
