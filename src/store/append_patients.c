@@ -60,7 +60,7 @@ static int insert_patients(struct store *st, int64_t first)
 static int insert_dossiers(struct store *st, int64_t first)
 {
 	struct recompute_outcome o[STORE_APPEND_BATCH];
-	bool evaluated[STORE_APPEND_BATCH];
+	bool evaluated = false; /* the same for every row: a policy or none */
 	sqlite3_stmt *s = NULL;
 	int bound = SQLITE_OK, r;
 
@@ -74,12 +74,11 @@ static int insert_dossiers(struct store *st, int64_t first)
 	for (int i = 0; i < STORE_APPEND_BATCH; i++) {
 		const int c = 6 * i;
 
-		evaluated[i] = store_dossier_first(st, st->imp.pat.row[i].birth,
-						   st->imp.pat.row[i].death,
-						   &o[i]);
+		evaluated = store_dossier_first(st, st->imp.pat.row[i].birth,
+						st->imp.pat.row[i].death, &o[i]);
 		bound |= sqlite3_bind_int64(s, c + 1, first + i) |
-			 sqlite3_bind_int(s, c + 6, !evaluated[i]);
-		if (evaluated[i])
+			 sqlite3_bind_int(s, c + 6, !evaluated);
+		if (evaluated)
 			bound |= sqlite3_bind_int(s, c + 2, o[i].status) |
 				 store_bind_date(s, c + 3, o[i].until) |
 				 store_bind_text(s, c + 4,
@@ -95,7 +94,7 @@ static int insert_dossiers(struct store *st, int64_t first)
 	if (r < 0)
 		return r;
 	for (int i = 0; i < STORE_APPEND_BATCH; i++)
-		store_dossier_counted(st, first + i, evaluated[i] ? &o[i] : NULL);
+		store_dossier_counted(st, first + i, evaluated ? &o[i] : NULL);
 	return 0;
 }
 
