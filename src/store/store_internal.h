@@ -416,6 +416,15 @@ struct store {
 	int recompute_stream_dirty;
 	int recompute_bulk_dossiers; /* drop dossiers' indexes (recompute.c) */
 	unsigned recompute_splits; /* recomputes that took two threads */
+	/* Ids per chunk of a split recompute (0: its own choice), and
+	 * whether the helper takes the first chunk and holds it until the
+	 * writer has taken the second, which the writer then evaluates
+	 * aside (recompute_split.c). */
+	int64_t recompute_split_chunk;
+	bool recompute_split_helper_first;
+	/* Chunks of split recomputes evaluated aside, by the writer while
+	 * the chunk due was the helper's, and by the helper. */
+	unsigned recompute_chunks_aside, recompute_chunks_helper;
 	/* sqlite3_total_changes64() when store_begin opened the transaction:
 	 * while it is unchanged, the transaction has written nothing, and a
 	 * second connection sees exactly what this one does. */

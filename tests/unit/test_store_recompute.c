@@ -269,6 +269,8 @@ struct run_opts {
 	bool mark_all; /* store_mark_all_dirty first */
 	bool upsert;   /* change a fact in the same transaction first */
 	bool two_threads; /* expected to take them */
+	int64_t chunk;     /* ids per chunk of a split (0: its choice) */
+	bool helper_first; /* the helper takes the first chunk */
 };
 
 /* Phase 2 on the database at file; its stats. */
@@ -283,6 +285,8 @@ static struct store_recompute_stats phase2(const char *file, struct run_opts o)
 	db->recompute_split = o.split;
 	db->recompute_stream_dirty = o.stream_dirty;
 	db->recompute_bulk_dossiers = o.bulk;
+	db->recompute_split_chunk = o.chunk;
+	db->recompute_split_helper_first = o.helper_first;
 	store_set_actor(db, &(struct store_actor){"tester", 1000, "system"}, NOW);
 	cr_assert_eq(store_begin(db), 0);
 	if (o.mark_all)
@@ -303,6 +307,12 @@ static struct store_recompute_stats phase2(const char *file, struct run_opts o)
 	cr_assert_eq(store_commit(db), 0);
 	cr_assert_eq(db->recompute_splits, o.two_threads ? 1u : 0u,
 		     "split %u times", db->recompute_splits);
+	if (o.helper_first) {
+		/* The helper held the first chunk until the writer took the
+		 * second, which the writer had to evaluate aside. */
+		cr_assert_geq(db->recompute_chunks_helper, 1u);
+		cr_assert_geq(db->recompute_chunks_aside, 1u);
+	}
 	store_close(db);
 	/* The running totals agree with the rows (rows whose mark alone is
 	 * cleared do not touch the status triggers). */
@@ -451,11 +461,49 @@ Test(recompute, full_split_matches_serial)
 Test(recompute, full_split_all_dirty_matches_serial)
 {
 	phase1();
-	/* Every row is written: the queue between the threads fills. */
+	/* Every row is written: every chunk the helper takes keeps all
+	 * its dossiers for the writer. */
 	raw_mark_dirty("1");
 	compare((struct run_opts){.split = 1, .full = true, .two_threads = true},
 		(struct run_opts){.split = -1, .full = true}, true,
 		"full all dirty, two threads / one");
+}
+
+/*
+ * The chunks taken in turn: the helper holds the first, so the writer
+ * evaluates the next ones aside and writes them after the helper's, in
+ * id order. Chunks of 97 ids: 44 of them, every row written, so that
+ * what waits in memory is most of a chunk.
+ */
+Test(recompute, full_split_chunks_aside_match_serial)
+{
+	phase1();
+	raw_mark_dirty("1");
+	compare((struct run_opts){.split = 1, .full = true, .two_threads = true,
+				  .chunk = 97, .helper_first = true},
+		(struct run_opts){.split = -1, .full = true}, true,
+		"full all dirty, chunks aside / one thread");
+}
+
+Test(recompute, dirty_split_chunks_aside_match_paged)
+{
+	phase1();
+	raw_mark_dirty("(patient_id * 7919) % 10 < 3");
+	compare((struct run_opts){.split = 1, .stream_dirty = 1,
+				  .two_threads = true, .chunk = 1000,
+				  .helper_first = true},
+		(struct run_opts){.split = -1, .stream_dirty = -1}, true,
+		"dirty, chunks aside / paged");
+}
+
+/* One chunk each: the writer settles its own as it goes (none aside). */
+Test(recompute, full_split_two_chunks_match_serial)
+{
+	phase1();
+	compare((struct run_opts){.split = 1, .full = true, .two_threads = true,
+				  .chunk = N_PATIENTS / 2 + 1},
+		(struct run_opts){.split = -1, .full = true}, true,
+		"full, two chunks / one thread");
 }
 
 Test(recompute, no_split_after_a_write_in_the_transaction)
