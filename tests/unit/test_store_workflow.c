@@ -667,6 +667,55 @@ Test(store_workflow, destroyed_ipp_is_reborn)
 			 column_of(proposal_of("ADULT"), "last_date"));
 }
 
+/*
+ * Every dossier destroyed leaves the patients' table empty and the
+ * register not: the next patients' import is a first load, whose batches
+ * would not check each IPP against the register. It goes row by row, and
+ * the IPPs destroyed come back reborn.
+ */
+Test(store_workflow, first_load_after_every_dossier_destroyed_finds_reborn)
+{
+	static const char *const gone[] = {"ADULT", "DEAD"};
+
+	cr_assert_eq(store_begin(st), 0);
+	patient("ADULT", "1950-01-01", NULL);
+	encounter("E1", "ADULT", "stay", "2000-03-01", "2000-03-15");
+	patient("DEAD", "1930-01-01", "2008-02-01");
+	encounter("E3", "DEAD", "stay", "2005-01-10", "2005-01-20");
+	cr_assert_eq(store_commit(st), 0);
+	recompute();
+	propose(2);
+	for (size_t i = 0; i < 2; i++) {
+		int64_t id = proposal_of(gone[i]);
+
+		step(id, opinion(WF_OPINION_FAVORABLE), NULL);
+		step(id, action(WF_ACT_APPROVE, NULL, false), NULL);
+		step(id, action(WF_ACT_DESTROY, "PV-1", false), NULL);
+	}
+	cr_assert_eq(raw_int("SELECT count(*) FROM patients"), 0);
+
+	cr_assert_eq(store_begin(st), 0);
+	store_evaluate_new(st, &pol, TODAY);
+	cr_assert_eq(store_import_begin(st, STORE_IMPORT_PATIENTS), 0);
+	cr_assert_eq(store_upsert_patient(st, "NEW", D("1960-01-01"), DATE_NONE),
+		     1, "%s", store_errmsg(st));
+	cr_assert_eq(store_upsert_patient(st, "DEAD", D("1930-01-01"),
+					  D("2008-02-01")),
+		     STORE_REBORN);
+	cr_assert_eq(store_upsert_patient(st, "ADULT", D("1950-01-01"),
+					  DATE_NONE),
+		     STORE_REBORN);
+	cr_assert_geq(store_import_end(st), 0, "%s", store_errmsg(st));
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_str_eq(raw_text("SELECT group_concat(target, ',') FROM"
+				  " (SELECT target FROM audit"
+				  "  WHERE action = 'reborn' ORDER BY id)"),
+			 "dossier DEAD,dossier ADULT");
+	cr_assert_eq(raw_int("SELECT count(*) FROM patients p JOIN dossiers d"
+			     " ON d.patient_id = p.id"),
+		     3);
+}
+
 /* ------------------------------------------------------------ listing */
 
 struct seen {
