@@ -472,8 +472,8 @@ Test(recompute, full_split_all_dirty_matches_serial)
 /*
  * The chunks taken in turn: the helper holds the first, so the writer
  * evaluates the next ones aside and writes them after the helper's, in
- * id order. Chunks of 97 ids: 44 of them, every row written, so that
- * what waits in memory is most of a chunk.
+ * id order. Chunks of 97 ids, 44 of them, with every dossier dirty: a
+ * chunk evaluated aside keeps each of its dossiers for the writer.
  */
 Test(recompute, full_split_chunks_aside_match_serial)
 {
@@ -496,7 +496,8 @@ Test(recompute, dirty_split_chunks_aside_match_paged)
 		"dirty, chunks aside / paged");
 }
 
-/* One chunk each: the writer settles its own as it goes (none aside). */
+/* Two chunks, usually one each: the writer settles its own as it goes,
+ * then writes the helper's. */
 Test(recompute, full_split_two_chunks_match_serial)
 {
 	phase1();
