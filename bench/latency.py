@@ -3,6 +3,7 @@
 """Round-trip latency of `status` and `explain`, for bench/run.sh.
 
     latency.py SOCKET RETENTIONCTL N_PATIENTS COUNT [--during-full-scan]
+    latency.py SOCKET RETENTIONCTL N_PATIENTS COUNT --while-pid PID
 
 Four series of COUNT calls each, interleaved:
   raw-status, raw-explain  a tiny client speaking the protocol of
@@ -15,6 +16,13 @@ explain asks for a random IPP among 1..N_PATIENTS (gendemo's %09d IPPs).
 With --during-full-scan, `retentionctl scan --full` runs in the background
 (started again whenever it ends) and only calls that started and ended
 while one was running are kept; the number of full scans is printed.
+
+With --while-pid PID, the calls are made while the process PID runs (a
+job started by the caller, such as the first `scan --full` of a
+database), the two raw series only, so that the measure takes little of
+the CPU from the job it runs beside; calls that end after PID are not
+kept, and the series stop when it ends ("ended_early": true if before
+COUNT calls each).
 
 Prints one JSON object: per series n, median, p90, p99, max (ms).
 """
@@ -72,8 +80,16 @@ def stats(xs):
 
 
 def main():
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    during = "--during-full-scan" in sys.argv
+    argv = sys.argv[1:]
+    while_pid = None
+    if "--while-pid" in argv:
+        i = argv.index("--while-pid")
+        if i + 1 >= len(argv):
+            sys.exit(__doc__)
+        while_pid = int(argv[i + 1])
+        del argv[i:i + 2]
+    args = [a for a in argv if not a.startswith("--")]
+    during = "--during-full-scan" in argv
     if len(args) != 4:
         sys.exit(__doc__)
     sock, ctl, n_patients, count = args[0], args[1], int(args[2]), int(args[3])
@@ -93,7 +109,23 @@ def main():
             [ctl, "--socket", sock, "--json", "explain", ipp()], check=True,
             stdout=subprocess.DEVNULL),
     }
+    if while_pid is not None:
+        series = {k: v for k, v in series.items() if k.startswith("raw-")}
+
+    def pid_running():
+        try:
+            os.kill(while_pid, 0)
+        except ProcessLookupError:
+            return False
+        # A child that has exited but not been waited for is a zombie.
+        try:
+            with open(f"/proc/{while_pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
     times = {k: [] for k in series}
+    ended_early = False
     scan = None
     scans = 0
     discarded = 0
@@ -131,11 +163,18 @@ def main():
                 if scans >= max_scans:
                     deadline = 0
                 continue
+            if while_pid is not None and not pid_running():
+                ended_early = True
+                deadline = 0
+                break
             t0 = time.perf_counter()
             f()
             ms = (time.perf_counter() - t0) * 1000
             if during and scan.poll() is not None:
                 discarded += 1  # the scan ended meanwhile: not "during"
+                continue
+            if while_pid is not None and not pid_running():
+                discarded += 1
                 continue
             times[name].append(ms)
     if scan is not None:
@@ -144,6 +183,9 @@ def main():
     if during:
         out["full_scans"] = scans
         out["discarded"] = discarded
+    if while_pid is not None:
+        out["discarded"] = discarded
+        out["ended_early"] = ended_early
     print(json.dumps(out))
 
 

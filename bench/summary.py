@@ -86,6 +86,10 @@ def rows(r):
                 label = (f"{cmd} ({'protocol' if who == 'raw' else 'retentionctl'}"
                          f"{', during scan --full' if when == 'busy' else ''}), ms median / p99")
                 out.append((label, med, f"p99 {f(p99)}", None, tgt))
+        k = f"latency_first_scan.raw-{cmd}"
+        med, p99 = lat(r, k, "median"), lat(r, k, "p99")
+        out.append((f"{cmd} (protocol, during the first scan --full), ms median / p99",
+                    med, f"p99 {f(p99)}", None, tgt))
     h = num(r, "daemon.vmhwm_kib")
     out.append(("daemon peak RSS (VmHWM), MiB", h / 1024 if h else None, "", None, "< 100"))
     h = num(r, "daemon.vmhwm_after_external_write_kib")
