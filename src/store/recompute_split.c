@@ -15,8 +15,8 @@
  * Why chunks rather than halves: this machine slows one thread or the
  * other at random (doc/performance.md), and with a fixed half each the
  * slowed one finished last; chunks taken in turn let the other take more.
- * A thread may run at most SPLIT_AHEAD chunks past the first one not yet
- * applied, which bounds what waits in memory.
+ * At most SPLIT_AHEAD chunks are claimed and not yet applied (the chunk
+ * due among them), which bounds what waits in memory.
  *
  * Same data: a second connection sees the last committed state. It is
  * exactly what the writer sees when (a) the writer's transaction holds the
@@ -63,8 +63,8 @@
  * statements (bound and stepped again) cost nothing beside its work. */
 #define SPLIT_CHUNKS 256
 #define SPLIT_CHUNK_MIN 4096
-/* Chunks a thread may be past the first one not yet applied: a thread
- * slowed to a quarter of the other's speed still keeps it busy. */
+/* Chunks claimed and not yet applied, at most: a thread slowed to a
+ * third of the other's speed still keeps it busy. */
 #define SPLIT_AHEAD 4
 /* Five sequential streams need a few pages each (a B-tree path). */
 #define SPLIT_CACHE_PRAGMA "PRAGMA cache_size = -1024" /* KiB */
