@@ -119,8 +119,12 @@ typedef int (*recompute_fn)(void *arg, int64_t pid,
 int recompute_merge(struct store *st, int64_t lo, int64_t hi, bool dirty_only,
 		    const atomic_bool *stop, recompute_fn fn, void *arg);
 
-/* recompute_stream.c: recompute_merge over every patient id, settling
- * each dossier on run's connection. */
+/* recompute_stream.c: recompute_merge over the patient ids lo..hi,
+ * settling each dossier on run's connection (recompute_settle). */
+int recompute_settle_range(struct recompute_run *run, int64_t lo, int64_t hi,
+			   bool dirty_only);
+
+/* recompute_stream.c: recompute_settle_range over every patient id. */
 int recompute_stream_serial(struct recompute_run *run, bool dirty_only);
 
 /*

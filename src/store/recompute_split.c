@@ -243,12 +243,6 @@ static int progress_poll(struct recompute_run *run)
 	return 0;
 }
 
-static int settle_cb(void *arg, int64_t pid, const struct engine_facts *f,
-		     const struct recompute_old *old)
-{
-	return recompute_settle(arg, pid, f, old);
-}
-
 /* Apply what chunk c's evaluation aside kept, in id order. */
 static int apply_aside(struct recompute_run *run, struct split_chunk *c)
 {
@@ -345,8 +339,9 @@ static int write_chunks(struct recompute_run *run, struct split *sp)
 		pthread_mutex_unlock(&sp->mu);
 		switch (step) {
 		case STEP_SETTLE:
-			r = recompute_merge(st, chunk_lo(sp, c), chunk_hi(sp, c),
-					    sp->dirty_only, NULL, settle_cb, run);
+			r = recompute_settle_range(run, chunk_lo(sp, c),
+						   chunk_hi(sp, c),
+						   sp->dirty_only);
 			if (r == 0)
 				chunk_applied(sp);
 			break;

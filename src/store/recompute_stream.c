@@ -321,11 +321,18 @@ static int settle_cb(void *arg, int64_t pid, const struct engine_facts *f,
 	return recompute_settle(arg, pid, f, old);
 }
 
+int recompute_settle_range(struct recompute_run *run, int64_t lo, int64_t hi,
+			   bool dirty_only)
+{
+	return recompute_merge(run->st, lo, hi, dirty_only, NULL, settle_cb,
+			       run);
+}
+
 /* Serial: the whole range on this connection. */
 int recompute_stream_serial(struct recompute_run *run, bool dirty_only)
 {
-	return recompute_merge(run->st, INT64_MIN + 1, INT64_MAX, dirty_only,
-			       NULL, settle_cb, run);
+	return recompute_settle_range(run, INT64_MIN + 1, INT64_MAX,
+				      dirty_only);
 }
 
 int store_recompute_all(struct store *st, const struct engine_policy *p,
