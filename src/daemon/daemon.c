@@ -23,6 +23,7 @@
 #include "daemon/jobs.h"
 #include "daemon/log.h"
 #include "daemon/mailer.h"
+#include "daemon/priority.h"
 #include "daemon/report.h"
 #include "daemon/server.h"
 #include "daemon/spool.h"
@@ -406,7 +407,9 @@ int daemon_run(struct config *cfg)
 	d.loop = uv_default_loop();
 	d.started_at = clock_now();
 	signal(SIGPIPE, SIG_IGN);
-	/* Before any other thread: it sets LANGUAGE (see i18n.h). */
+	/* Both before any other thread: the threads started later keep the
+	 * default time slice; i18n_init sets LANGUAGE (see i18n.h). */
+	priority_loop_thread();
 	if (i18n_init() < 0)
 		log_warnx("no C.UTF-8 locale: the report will be in English");
 	else if (i18n_lang_from_name(d.cfg.report_language) == I18N_FR &&

@@ -26,8 +26,6 @@
  * behind it would wait for its copy (0.8 s). */
 #define CHECKPOINT_IDLE_MS 1000
 #define CHECKPOINT_MAX_FRAMES 262144
-/* Added to the nice value of the thread-pool threads. */
-#define JOB_NICE_DELTA 5
 
 enum job_kind { JOB_IMPORT, JOB_SCAN, JOB_RECOMPUTE, JOB_CALL, JOB_CHECKPOINT };
 

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "common/proto.h"
@@ -22,6 +21,7 @@
 #include "daemon/daemon.h"
 #include "daemon/jobs_internal.h"
 #include "daemon/log.h"
+#include "daemon/priority.h"
 
 struct chunk *jobs_stream_pop(struct job *job)
 {
@@ -371,33 +371,13 @@ static void checkpoint_work(struct job *job)
 			  frames, (unsigned long long)(clock_monotonic_ms() - job->start_ms));
 }
 
-/*
- * The pool's threads run below the loop thread, so that on two cores a
- * long job does not delay the answers to explain and status. Relative to
- * the daemon's own nice value; once per thread, as it cannot be undone
- * without privilege (and need not be: the pool only runs background work).
- */
-static void lower_priority(void)
-{
-	static _Thread_local bool lowered;
-
-	if (lowered)
-		return;
-	lowered = true;
-	pid_t tid = gettid();
-	errno = 0;
-	int nice = getpriority(PRIO_PROCESS, (id_t)tid);
-	if (errno == 0 && setpriority(PRIO_PROCESS, (id_t)tid, nice + JOB_NICE_DELTA) < 0)
-		log_debug("cannot lower the job thread's priority: %s", strerror(errno));
-}
-
 void jobs_work(uv_work_t *req)
 {
 	struct job *job = req->data;
 	struct daemon *d = job->js->d;
 	struct store_actor a = {"retentiond", (int64_t)geteuid(), "system"};
 
-	lower_priority();
+	priority_job_thread();
 
 	if (job->has_actor) {
 		a.user = job->actor.user;
