@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/proto.h"
@@ -202,6 +203,45 @@ static void settle_spool_file(struct job *job)
 	}
 }
 
+/*
+ * A spool file, opened as the file that was dropped: not through a
+ * symbolic link (the daemon can read files that the spool's writers
+ * cannot, and a refused import's errors quote its lines), and not a FIFO
+ * or device swapped in since the scan (opening a FIFO would wait for a
+ * writer). O_NONBLOCK only matters to those; a regular file ignores it.
+ */
+static int open_spool_file(struct job *job)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", job->spool_dir, job->source);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && errno == ELOOP) {
+		jobs_set_error(job, -EINVAL,
+			  "%s: is a symbolic link; the spool imports only files written into it",
+			  job->source);
+		return -1;
+	}
+	if (fd < 0) {
+		jobs_set_error(job, -errno, "%s: cannot open: %s", job->source, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		jobs_set_error(job, -EINVAL, "%s: is not a regular file; not imported",
+			  job->source);
+		close(fd);
+		return -1;
+	}
+	job->file = fdopen(fd, "rb");
+	if (!job->file) {
+		jobs_set_error(job, -errno, "%s: cannot open: %s", job->source, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
 static void import_work(struct job *job)
 {
 	struct daemon *d = job->js->d;
@@ -211,15 +251,8 @@ static void import_work(struct job *job)
 	struct chunk *c;
 	int rc;
 
-	if (job->spool_dir) {
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/%s", job->spool_dir, job->source);
-		job->file = fopen(path, "rb");
-		if (!job->file) {
-			jobs_set_error(job, -errno, "%s: cannot open: %s", job->source, strerror(errno));
-			return;
-		}
-	}
+	if (job->spool_dir && open_spool_file(job) < 0)
+		return;
 
 	rc = store_begin(st);
 	if (rc < 0) {

@@ -127,7 +127,11 @@ static void rescan(struct spool *sp)
 		if (kind < 0 || is_queued(sp, de->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", sp->dir, de->d_name);
-		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		/* A symbolic link is queued, and refused by its job (into
+		 * failed/, with the reason): the spool imports what was
+		 * written into it, not what a producer can point at. Other
+		 * names that are not files are left alone. */
+		if (lstat(path, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# The import spool: dependency order, done/ and failed/ with NAME.error, temporary and foreign names left alone, rescan at start.
+# The import spool: dependency order, done/ and failed/ with NAME.error, symbolic links refused, temporary and foreign names left alone, rescan at start.
 # shellcheck source=lib.sh
 . "${TESTS_SRCDIR:?TESTS_SRCDIR must name the source tests directory}/integration/lib.sh" || exit 1
 need sqlite3 sha256sum
@@ -122,6 +122,24 @@ printf 'encounter_id,ipp,kind,start_date,end_date\nE-SPOOL-9,NO-SUCH-IPP,stay,20
 drop "$SCRATCH/orphan.csv" encounters-orphan.csv
 expect_landed encounters-orphan.csv failed "an unknown IPP"
 expect_match "$SPOOL/failed/encounters-orphan.csv.error" 'line 2.*NO-SUCH-IPP' "the error file names line 2 and the IPP"
+
+# A symbolic link with an import's name, to a valid file outside the
+# spool: refused with the reason, the file it names not read.
+printf 'ipp,birth_date,death_date\nEX-SPOOL-L,1969-01-01,\n' >"$SCRATCH/linked.csv"
+before=$(db_digest)
+ln -s "$SCRATCH/linked.csv" "$SPOOL/patients-link.csv"
+expect_landed patients-link.csv failed "a symbolic link"
+check "failed/patients-link.csv is the link itself" test -L "$SPOOL/failed/patients-link.csv"
+expect_contains "$SPOOL/failed/patients-link.csv.error" "is a symbolic link" \
+	"the error file says the file is a symbolic link"
+expect_eq "$(db_digest)" "$before" "the link changed nothing in the database"
+expect_exit 1 "the patient of the linked file is not imported (explain does not find it)" \
+	ctl explain EX-SPOOL-L
+# A link to a directory, too (a directory itself is left alone, below).
+ln -s "$SCRATCH" "$SPOOL/patients-dirlink.csv"
+expect_landed patients-dirlink.csv failed "a symbolic link to a directory"
+expect_contains "$SPOOL/failed/patients-dirlink.csv.error" "is a symbolic link" \
+	"the error file says the directory's link is a symbolic link"
 
 # ------------------------------------------------------------ names left alone
 
