@@ -84,6 +84,10 @@ load1() { cut -d' ' -f1 /proc/loadavg; }
 dcpu() { awk -v t="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / t)}' "/proc/$DPID/stat"; }
 hwm() { awk '/^VmHWM/ {print $2}' "/proc/$DPID/status"; }
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$DPID/status"; }
+# Bytes the daemon had read from storage (not the page cache), in MiB: a
+# phase that reads a database evicted from the cache since (on this
+# machine the hypervisor's page-out of idle pages does it within minutes).
+dread() { awk '/^read_bytes/ {print int($2 / 1048576)}' "/proc/$DPID/io" 2>/dev/null || echo 0; }
 fsize() { stat -c %s "$1" 2>/dev/null || echo 0; }
 
 # Results go to fd 3, the script's standard output, even from a phase
@@ -102,17 +106,20 @@ jget() {
 ctl() { "$RETENTIONCTL" --socket "$SOCK" "$@"; }
 
 # phase NAME CMD...: run CMD, record its wall time, the daemon's CPU time
-# over it and the load average when it started. Sets MS.
+# and reads from storage over it, and the load average when it started.
+# Sets MS.
 phase() {
-	local name=$1 t0 c0 l0
+	local name=$1 t0 c0 l0 r0
 	shift
 	l0=$(load1)
 	c0=$(dcpu)
+	r0=$(dread)
 	t0=$(now_ns)
 	"$@"
 	MS=$(ms_since "$t0")
 	rec "$name.ms" "$MS"
 	rec "$name.daemon_cpu_ms" $(($(dcpu) - c0))
+	rec "$name.daemon_read_mib" $(($(dread) - r0))
 	rec "$name.load1" "$l0"
 	rec "$name.hwm_kib" "$(hwm)"
 }

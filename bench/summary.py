@@ -69,8 +69,11 @@ def rows(r):
                 full / fb if full and fb else None, "<= 1.5x (b)"))
     out.append(("  the same against the naive SQL, ms", full, f"(c) {f(fc)}",
                 full / fc if full and fc else None, "<= 0.5x (c)"))
+    rd = num(r, "scan_full_first.daemon_read_mib")
     out.append(("first scan --full (with proposals), ms", num(r, "scan_full_first.ms"),
-                f"{f(num(r, 'scan_full_first.proposed'))} proposed", None, ""))
+                f"{f(num(r, 'scan_full_first.proposed'))} proposed"
+                + (f", {f(rd)} MiB read from storage" if rd is not None else ""),
+                None, ""))
     ik, sk = num(r, "import_k.ms"), num(r, "scan_after_import_k.ms")
     out.append(("import of K changed encounters, ms", ik, "", None, ""))
     out.append(("  then the nightly scan, ms", sk, "", None, ""))
