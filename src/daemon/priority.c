@@ -64,7 +64,9 @@ void priority_loop_thread(void)
 	if (a.sched_policy != SCHED_OTHER && a.sched_policy != SCHED_BATCH)
 		return;
 	/* The same policy and nice value; a short slice that the threads
-	 * started afterwards do not inherit (reset on fork). */
+	 * started afterwards do not inherit (reset on fork, which would
+	 * also start them from nice 0 were the daemon's nice negative:
+	 * still below the loop thread once lowered). */
 	a.size = sizeof(a);
 	a.sched_flags = SCHED_FLAG_RESET_ON_FORK_;
 	a.sched_priority = 0;
