@@ -120,6 +120,24 @@ static int64_t chunk_hi(const struct split *sp, size_t c)
 	return c + 1 == sp->n_chunks ? INT64_MAX : chunk_lo(sp, c + 1) - 1;
 }
 
+/* Whether a thread may claim the next chunk to evaluate aside: one is
+ * left, and fewer than SPLIT_AHEAD are claimed and not yet applied.
+ * Under sp->mu. */
+static bool may_claim(const struct split *sp)
+{
+	return sp->next < sp->n_chunks && sp->next < sp->applied + SPLIT_AHEAD;
+}
+
+/* Claim the next chunk to evaluate aside, counted in *count (for the
+ * tests); under sp->mu. The broadcast is for helper_first, which waits
+ * for the writer's claim. */
+static size_t claim(struct split *sp, unsigned *count)
+{
+	(*count)++;
+	pthread_cond_broadcast(&sp->cv);
+	return sp->next++;
+}
+
 static int helper_open(struct split *sp)
 {
 	struct store *h = calloc(1, sizeof(*h));
@@ -203,15 +221,13 @@ static void *helper_main(void *arg)
 
 		pthread_mutex_lock(&sp->mu);
 		while (!atomic_load(&sp->stop) && sp->next < sp->n_chunks &&
-		       sp->next >= sp->applied + SPLIT_AHEAD)
+		       !may_claim(sp))
 			pthread_cond_wait(&sp->cv, &sp->mu);
-		if (atomic_load(&sp->stop) || sp->next == sp->n_chunks) {
+		if (atomic_load(&sp->stop) || !may_claim(sp)) {
 			pthread_mutex_unlock(&sp->mu);
 			break;
 		}
-		c = sp->next++;
-		sp->helper_chunks++;
-		pthread_cond_broadcast(&sp->cv); /* for helper_first */
+		c = claim(sp, &sp->helper_chunks);
 		while (sp->helper_first && c == 0 && sp->next < 2 &&
 		       sp->n_chunks > 1 && !atomic_load(&sp->stop))
 			pthread_cond_wait(&sp->cv, &sp->mu);
@@ -301,10 +317,8 @@ static enum writer_step next_step(struct split *sp, size_t *c)
 	}
 	if (sp->ch[*c].done)
 		return STEP_APPLY;
-	if (sp->next < sp->n_chunks && sp->next < sp->applied + SPLIT_AHEAD) {
-		*c = sp->next++;
-		sp->aside_chunks++;
-		pthread_cond_broadcast(&sp->cv); /* for helper_first */
+	if (may_claim(sp)) {
+		*c = claim(sp, &sp->aside_chunks);
 		return STEP_ASIDE;
 	}
 	/* A helper that ended without error finished what it claimed. */
