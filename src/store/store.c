@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "store/store_internal.h"
+#include "store/walbuf.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -176,6 +177,8 @@ static int pragma(struct store *st, const char *sql, char *out, size_t len)
 static void sqlite_global_config(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	/* Without it, each connection writes its log a frame at a time. */
+	(void)walbuf_register();
 }
 
 static int open_db(const char *path, int flags, struct store **out)
@@ -192,7 +195,8 @@ static int open_db(const char *path, int flags, struct store **out)
 		return -ENOMEM;
 	store_upsert_forget(st);
 	st->bulk_after = STORE_BULK_AFTER;
-	rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX,
+			     walbuf_register() == 0 ? WALBUF_VFS : NULL);
 	if (rc != SQLITE_OK) {
 		int sys = st->db ? sqlite3_system_errno(st->db) : 0;
 
