@@ -8,8 +8,9 @@
  * first load of 5 million encounters made 888,000 such calls, each about
  * 3 µs on this paravirtual guest's system call path. This VFS wraps the
  * default one and, for those two files only, gathers consecutive writes in
- * a buffer written by one call (doc/performance.md). Every other file gets
- * the default VFS's own methods.
+ * a buffer written by one call (doc/performance.md); it also reads ahead
+ * the frames that a large commit reads back one by one (see wb_read).
+ * Every other file gets the default VFS's own methods.
  *
  * What the buffer of a WAL may hold is what no one else can need yet:
  * - frames of the transaction being written. Another connection reads only
@@ -66,6 +67,12 @@ struct wb_file {
 	 * whether its header carries a commit. */
 	sqlite3_int64 page_at;
 	bool commit;
+	/* Where the last call wrote a frame's header, if it did (else -1);
+	 * the frames read ahead for the checksums' loop (see wb_read). */
+	sqlite3_int64 header_at;
+	unsigned char *ahead;
+	sqlite3_int64 ahead_at;
+	size_t ahead_len;
 };
 
 /* The real file follows the wrapper, aligned for any of its members. */
@@ -166,11 +173,44 @@ static int put(struct wb_file *w, const void *p, int n, sqlite3_int64 off)
 	return SQLITE_OK;
 }
 
+static void drop_ahead(struct wb_file *w)
+{
+	w->ahead_len = 0;
+}
+
+/* A call that is not the checksums' loop ends it. */
+static void other_call(struct wb_file *w)
+{
+	w->header_at = -1;
+	drop_ahead(w);
+}
+
+/* A write of the checksums' loop (a header) changes what was read ahead;
+ * any other drops it. */
+static void write_ahead(struct wb_file *w, const void *p, int n,
+			sqlite3_int64 off)
+{
+	sqlite3_int64 end = w->ahead_at + (sqlite3_int64)w->ahead_len;
+
+	if (w->ahead_len == 0 || off >= end || off + n <= w->ahead_at)
+		return;
+	if (n == WAL_HEADER && off >= w->ahead_at && off + n <= end)
+		memcpy(w->ahead + (off - w->ahead_at), p, (size_t)n);
+	else
+		drop_ahead(w);
+}
+
 static int wb_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
 {
 	struct wb_file *w = (struct wb_file *)f;
 	bool commit_page;
 	int rc;
+
+	w->header_at = -1;
+	if (n == w->header && w->header == WAL_HEADER)
+		write_ahead(w, p, n, off);
+	else
+		drop_ahead(w);
 
 	/* A write inside the gathered bytes (a frame rewritten by the same
 	 * transaction) changes them where they are. */
@@ -190,6 +230,10 @@ static int wb_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
 		w->commit = w->header == WAL_HEADER &&
 			    (h[4] | h[5] | h[6] | h[7]) != 0;
 		w->page_at = off + n;
+		if (w->header == WAL_HEADER)
+			w->header_at = off;
+		if (w->commit)
+			drop_ahead(w); /* the loop's last write */
 		/* Written at once: at the end of a commit, SQLite may
 		 * rewrite the checksums of the transaction's frames, the
 		 * commit frame's header last, with no page after it. */
@@ -201,10 +245,68 @@ static int wb_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
 	return commit_page ? flush(w) : SQLITE_OK;
 }
 
+/*
+ * At the end of a commit whose transaction wrote some page twice, SQLite
+ * rewrites the checksums of the transaction's frames from the first one
+ * written again to the last: it reads each frame whole, then writes its
+ * header, frame after frame (wal.c, walRewriteChecksums), two system
+ * calls a frame over most of the transaction (3 GB of frames for 10
+ * million encounters). A read of a whole frame that comes right after the
+ * header of the frame before it was written is that loop, and only that
+ * loop: the read takes up to 64 KiB of whole frames at once, and the
+ * loop's next reads are served from them. SQLite holds the log's write
+ * lock through the loop, so that no one else writes those frames; any
+ * call but the loop's next read or header write drops them.
+ */
+#define AHEAD_MAX (64 * 1024)
+
+static int read_ahead(struct wb_file *w, int n, sqlite3_int64 off)
+{
+	sqlite3_int64 size;
+	size_t len;
+	int rc;
+
+	if (!w->ahead && !(w->ahead = sqlite3_malloc64(AHEAD_MAX)))
+		return SQLITE_NOMEM;
+	if (w->used > 0 && off < w->start + (sqlite3_int64)w->used &&
+	    off + AHEAD_MAX > w->start && flush(w) != SQLITE_OK)
+		return SQLITE_IOERR_READ;
+	rc = w->real->pMethods->xFileSize(w->real, &size);
+	if (rc != SQLITE_OK)
+		return rc;
+	if (size - off < n)
+		return SQLITE_IOERR_SHORT_READ;
+	len = size - off < AHEAD_MAX ? (size_t)(size - off) : AHEAD_MAX;
+	len -= len % (size_t)n;
+	rc = w->real->pMethods->xRead(w->real, w->ahead, (int)len, off);
+	if (rc != SQLITE_OK)
+		return rc;
+	w->ahead_at = off;
+	w->ahead_len = len;
+	return SQLITE_OK;
+}
+
 static int wb_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
 {
 	struct wb_file *w = (struct wb_file *)f;
+	bool loop = w->header_at >= 0 && n > WAL_HEADER &&
+		    is_page_size(n - WAL_HEADER) && off == w->header_at + n;
 
+	w->header_at = -1;
+	if (!loop) {
+		drop_ahead(w);
+	} else if (off >= w->ahead_at &&
+		   off + n <= w->ahead_at + (sqlite3_int64)w->ahead_len) {
+		memcpy(p, w->ahead + (off - w->ahead_at), (size_t)n);
+		return SQLITE_OK;
+	} else {
+		drop_ahead(w);
+		if (read_ahead(w, n, off) == SQLITE_OK) {
+			memcpy(p, w->ahead, (size_t)n);
+			return SQLITE_OK;
+		}
+		drop_ahead(w); /* read as any other, below */
+	}
 	/* Reading what could not be written is an I/O error, which makes
 	 * SQLite roll the whole transaction back; a full disk (SQLITE_FULL)
 	 * would only roll back the statement, and the transaction would go
@@ -221,82 +323,102 @@ static int wb_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
 static int wb_close(sqlite3_file *f)
 {
 	struct wb_file *w = (struct wb_file *)f;
-	int rc = flush(w);
-	int rc2 = w->real->pMethods->xClose(w->real);
+	int rc, rc2;
 
+	other_call(w);
+	rc = flush(w);
+	rc2 = w->real->pMethods->xClose(w->real);
 	sqlite3_free(w->buf);
 	w->buf = NULL;
+	sqlite3_free(w->ahead);
+	w->ahead = NULL;
 	return rc != SQLITE_OK ? rc : rc2;
+}
+
+/* The file as the real one, once the buffer is written out. */
+static sqlite3_file *settled(sqlite3_file *f, int *rc)
+{
+	struct wb_file *w = (struct wb_file *)f;
+
+	other_call(w);
+	*rc = flush(w);
+	return w->real;
 }
 
 static int wb_truncate(sqlite3_file *f, sqlite3_int64 size)
 {
-	struct wb_file *w = (struct wb_file *)f;
-	int rc = flush(w);
+	int rc;
+	sqlite3_file *r = settled(f, &rc);
 
-	return rc != SQLITE_OK ? rc : w->real->pMethods->xTruncate(w->real, size);
+	return rc != SQLITE_OK ? rc : r->pMethods->xTruncate(r, size);
 }
 
 static int wb_sync(sqlite3_file *f, int flags)
 {
-	struct wb_file *w = (struct wb_file *)f;
-	int rc = flush(w);
+	int rc;
+	sqlite3_file *r = settled(f, &rc);
 
-	return rc != SQLITE_OK ? rc : w->real->pMethods->xSync(w->real, flags);
+	return rc != SQLITE_OK ? rc : r->pMethods->xSync(r, flags);
 }
 
 static int wb_file_size(sqlite3_file *f, sqlite3_int64 *size)
 {
-	struct wb_file *w = (struct wb_file *)f;
-	int rc = flush(w);
+	int rc;
+	sqlite3_file *r = settled(f, &rc);
 
-	return rc != SQLITE_OK ? rc
-			       : w->real->pMethods->xFileSize(w->real, size);
+	return rc != SQLITE_OK ? rc : r->pMethods->xFileSize(r, size);
 }
 
 static int wb_file_control(sqlite3_file *f, int op, void *arg)
 {
-	struct wb_file *w = (struct wb_file *)f;
-	int rc = flush(w);
+	int rc;
+	sqlite3_file *r = settled(f, &rc);
 
-	return rc != SQLITE_OK
-		       ? rc
-		       : w->real->pMethods->xFileControl(w->real, op, arg);
+	return rc != SQLITE_OK ? rc : r->pMethods->xFileControl(r, op, arg);
+}
+
+/* A call that needs nothing written out, on the real file. */
+static sqlite3_file *passed(sqlite3_file *f)
+{
+	struct wb_file *w = (struct wb_file *)f;
+
+	other_call(w);
+	return w->real;
 }
 
 static int wb_lock(sqlite3_file *f, int level)
 {
-	struct wb_file *w = (struct wb_file *)f;
+	sqlite3_file *r = passed(f);
 
-	return w->real->pMethods->xLock(w->real, level);
+	return r->pMethods->xLock(r, level);
 }
 
 static int wb_unlock(sqlite3_file *f, int level)
 {
-	struct wb_file *w = (struct wb_file *)f;
+	sqlite3_file *r = passed(f);
 
-	return w->real->pMethods->xUnlock(w->real, level);
+	return r->pMethods->xUnlock(r, level);
 }
 
 static int wb_check_reserved(sqlite3_file *f, int *out)
 {
-	struct wb_file *w = (struct wb_file *)f;
+	sqlite3_file *r = passed(f);
 
-	return w->real->pMethods->xCheckReservedLock(w->real, out);
+	return r->pMethods->xCheckReservedLock(r, out);
 }
 
 static int wb_sector_size(sqlite3_file *f)
 {
-	struct wb_file *w = (struct wb_file *)f;
+	sqlite3_file *r = passed(f);
 
-	return w->real->pMethods->xSectorSize(w->real);
+	return r->pMethods->xSectorSize(r);
 }
 
 static int wb_device(sqlite3_file *f)
 {
-	struct wb_file *w = (struct wb_file *)f;
+	sqlite3_file *r = passed(f);
 
-	return w->real->pMethods->xDeviceCharacteristics(w->real);
+	return r->pMethods->xDeviceCharacteristics(r);
 }
 
 /* Version 1: a WAL file is never memory-mapped nor given shared memory. */
@@ -335,6 +457,7 @@ static int wb_open(sqlite3_vfs *v, sqlite3_filename name, sqlite3_file *f,
 	w->header = flags & SQLITE_OPEN_WAL ? WAL_HEADER : SUBJOURNAL_HEADER;
 	w->real = (sqlite3_file *)((char *)w + WB_REAL_OFFSET);
 	w->page_at = -1;
+	w->header_at = -1;
 	rc = rv->xOpen(rv, name, w->real, flags, out_flags);
 	if (rc != SQLITE_OK) {
 		/* SQLite closes a file whose pMethods is set, even after a
