@@ -177,8 +177,6 @@ static int pragma(struct store *st, const char *sql, char *out, size_t len)
 static void sqlite_global_config(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	/* Without it, each connection writes its log a frame at a time. */
-	(void)walbuf_register();
 }
 
 static int open_db(const char *path, int flags, struct store **out)
@@ -195,6 +193,8 @@ static int open_db(const char *path, int flags, struct store **out)
 		return -ENOMEM;
 	store_upsert_forget(st);
 	st->bulk_after = STORE_BULK_AFTER;
+	/* Without the VFS (it could not be registered), the default one
+	 * writes the log a page at a time. */
 	rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX,
 			     walbuf_register() == 0 ? WALBUF_VFS : NULL);
 	if (rc != SQLITE_OK) {

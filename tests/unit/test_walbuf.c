@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "store/store_internal.h"
 #include "store/walbuf.h"
 
 static char dir[64];
@@ -508,4 +509,20 @@ Test(walbuf, a_failed_write_rolls_back_and_writing_goes_on)
 	cr_assert_eq(number(db, "SELECT count(*) FROM t WHERE u = 'after'"), 1);
 	assert_intact(db);
 	sqlite3_close(db);
+}
+
+Test(walbuf, the_store_opens_through_it)
+{
+	char p[128];
+	struct store *st = NULL;
+	sqlite3_vfs *vfs = NULL;
+
+	db_path(p, sizeof(p), "store.db");
+	cr_assert_eq(store_open(p, &st), 0);
+	cr_assert_eq(sqlite3_file_control(st->db, "main", SQLITE_FCNTL_VFS_POINTER,
+					  &vfs),
+		     SQLITE_OK);
+	cr_assert_not_null(vfs);
+	cr_assert_str_eq(vfs->zName, WALBUF_VFS);
+	store_close(st);
 }
