@@ -7,7 +7,8 @@
  * default VFS, with fewer write calls; a commit must be in the file when
  * COMMIT returns, even if the process dies right after; uncommitted frames
  * lost with a process, or a write that fails, must leave the database as
- * its last commit.
+ * its last commit; the frames a large commit reads back come 64 KiB at a
+ * time; and the store's connections open through it.
  */
 #include "config.h"
 
@@ -463,6 +464,13 @@ static sqlite3 *recover(void)
 	return open_db("t.db", NULL);
 }
 
+/* The table holds n rows, and the database is whole. */
+static void rows_are(sqlite3 *db, long long n)
+{
+	cr_assert_eq(number(db, "SELECT count(*) FROM t"), n);
+	assert_intact(db);
+}
+
 Test(walbuf, a_commit_is_in_the_file_when_commit_returns)
 {
 	sqlite3 *db;
@@ -470,16 +478,13 @@ Test(walbuf, a_commit_is_in_the_file_when_commit_returns)
 	one_commit();
 	child_writes(BIG_COMMIT);
 	db = recover();
-	cr_assert_eq(number(db, "SELECT count(*) FROM t"), 20001);
-	assert_intact(db);
+	rows_are(db, 20001);
 	cr_assert_eq(sqlite3_close(db), SQLITE_OK);
 	child_writes(SMALL_COMMIT);
 	db = recover();
-	cr_assert_eq(number(db, "SELECT count(*) FROM t"), 20002);
-	assert_intact(db);
+	rows_are(db, 20002);
 	exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
-	cr_assert_eq(number(db, "SELECT count(*) FROM t"), 20002);
-	assert_intact(db);
+	rows_are(db, 20002);
 	sqlite3_close(db);
 }
 
@@ -490,11 +495,9 @@ Test(walbuf, frames_lost_with_their_process_leave_the_last_commit)
 	one_commit();
 	child_writes(NO_COMMIT);
 	db = recover();
-	cr_assert_eq(number(db, "SELECT count(*) FROM t"), 1);
-	assert_intact(db);
+	rows_are(db, 1);
 	exec(db, "INSERT INTO t(k, u) VALUES (2, 'second')");
-	cr_assert_eq(number(db, "SELECT count(*) FROM t"), 2);
-	assert_intact(db);
+	rows_are(db, 2);
 	sqlite3_close(db);
 }
 
