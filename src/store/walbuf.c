@@ -278,6 +278,8 @@ static int read_ahead(struct wb_file *w, int n, sqlite3_int64 off)
 		return SQLITE_IOERR_SHORT_READ;
 	len = size - off < AHEAD_MAX ? (size_t)(size - off) : AHEAD_MAX;
 	len -= len % (size_t)n;
+	if (len == 0)
+		return SQLITE_IOERR_SHORT_READ; /* a frame of 64 KiB pages */
 	rc = w->real->pMethods->xRead(w->real, w->ahead, (int)len, off);
 	if (rc != SQLITE_OK)
 		return rc;
