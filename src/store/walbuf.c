@@ -146,10 +146,18 @@ static bool has_room(struct wb_file *w, int n)
 	return (size_t)n <= w->cap;
 }
 
-static bool inside(const struct wb_file *w, int n, sqlite3_int64 off)
+/* Whether bytes [off, off + n) lie all within [at, at + len), or meet
+ * it at all (the buffer's bytes, or those read ahead). */
+static bool within(sqlite3_int64 at, size_t len, sqlite3_int64 off,
+		   sqlite3_int64 n)
 {
-	return w->used > 0 && off >= w->start &&
-	       off + n <= w->start + (sqlite3_int64)w->used;
+	return len > 0 && off >= at && off + n <= at + (sqlite3_int64)len;
+}
+
+static bool meets(sqlite3_int64 at, size_t len, sqlite3_int64 off,
+		  sqlite3_int64 n)
+{
+	return len > 0 && off < at + (sqlite3_int64)len && off + n > at;
 }
 
 /* Gather the write, or write it out after what is gathered. */
@@ -190,11 +198,9 @@ static void other_call(struct wb_file *w)
 static void write_ahead(struct wb_file *w, const void *p, int n,
 			sqlite3_int64 off)
 {
-	sqlite3_int64 end = w->ahead_at + (sqlite3_int64)w->ahead_len;
-
-	if (w->ahead_len == 0 || off >= end || off + n <= w->ahead_at)
+	if (!meets(w->ahead_at, w->ahead_len, off, n))
 		return;
-	if (n == WAL_HEADER && off >= w->ahead_at && off + n <= end)
+	if (n == WAL_HEADER && within(w->ahead_at, w->ahead_len, off, n))
 		memcpy(w->ahead + (off - w->ahead_at), p, (size_t)n);
 	else
 		drop_ahead(w);
@@ -214,7 +220,7 @@ static int wb_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
 
 	/* A write inside the gathered bytes (a frame rewritten by the same
 	 * transaction) changes them where they are. */
-	if (inside(w, n, off)) {
+	if (within(w->start, w->used, off, n)) {
 		memcpy(w->buf + (off - w->start), p, (size_t)n);
 		rc = SQLITE_OK;
 	} else {
@@ -268,8 +274,7 @@ static int read_ahead(struct wb_file *w, int n, sqlite3_int64 off)
 
 	if (!w->ahead && !(w->ahead = sqlite3_malloc64(AHEAD_MAX)))
 		return SQLITE_NOMEM;
-	if (w->used > 0 && off < w->start + (sqlite3_int64)w->used &&
-	    off + AHEAD_MAX > w->start && flush(w) != SQLITE_OK)
+	if (meets(w->start, w->used, off, AHEAD_MAX) && flush(w) != SQLITE_OK)
 		return SQLITE_IOERR_READ;
 	rc = w->real->pMethods->xFileSize(w->real, &size);
 	if (rc != SQLITE_OK)
@@ -297,8 +302,7 @@ static int wb_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
 	w->header_at = -1;
 	if (!loop) {
 		drop_ahead(w);
-	} else if (off >= w->ahead_at &&
-		   off + n <= w->ahead_at + (sqlite3_int64)w->ahead_len) {
+	} else if (within(w->ahead_at, w->ahead_len, off, n)) {
 		memcpy(p, w->ahead + (off - w->ahead_at), (size_t)n);
 		return SQLITE_OK;
 	} else {
@@ -313,8 +317,7 @@ static int wb_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
 	 * SQLite roll the whole transaction back; a full disk (SQLITE_FULL)
 	 * would only roll back the statement, and the transaction would go
 	 * on without the pages it spilled. */
-	if (w->used > 0 && off < w->start + (sqlite3_int64)w->used &&
-	    off + n > w->start && flush(w) != SQLITE_OK)
+	if (meets(w->start, w->used, off, n) && flush(w) != SQLITE_OK)
 		return SQLITE_IOERR_READ;
 	return w->real->pMethods->xRead(w->real, p, n, off);
 }
