@@ -87,6 +87,13 @@ static int table_row(struct store *st, const char *id,
 
 	if (found < 0)
 		return found;
+	if (found) {
+		/* Its patient's rows are not those gathered. */
+		int r = store_load_eval_repeat(st, row->pid);
+
+		if (r < 0)
+			return r;
+	}
 	if (found && store_encounter_same(&old, row)) {
 		st->imp.unchanged++;
 		return 0;
@@ -212,8 +219,11 @@ int store_encounter_append(struct store *st, const char *id,
 	    (row->pid == imp->last_pid && !imp->late_at_last)) {
 		imp->last_pid = row->pid;
 		imp->late_at_last = false;
-		r = push(st, false, id, row, 0);
+		r = store_load_eval_row(st, row);
+		if (r == 0)
+			r = push(st, false, id, row, 0);
 	} else {
+		store_load_eval_late(st, row->pid);
 		r = store_append_late_table(st);
 		imp->late_at_last = true;
 		if (r == 0)

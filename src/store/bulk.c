@@ -80,6 +80,7 @@ void store_indexes_free(struct store_index_set *set)
 
 void store_import_reset(struct store *st)
 {
+	store_load_eval_free(st);
 	store_indexes_free(&st->imp.idx);
 	memset(&st->imp, 0, sizeof(st->imp));
 }
@@ -272,6 +273,7 @@ int store_import_turn(struct store *st)
 		if (max < 0)
 			return (int)max;
 		st->imp.last_pid = max;
+		return store_load_eval_start(st);
 	}
 	return 0;
 }
@@ -390,21 +392,31 @@ int store_import_end(struct store *st)
 	/* The dossiers' indexes stay dropped for the recompute that follows
 	 * the patients (store_recompute_dirty), or until the commit. */
 	if (st->imp.bulk && tables[st->imp.kind].table) {
+		bool keep_all = false;
+
 		/* On an error the session stays open: a commit then fails
 		 * too, rather than keep a table without its indexes. */
-		r = store_append_flush(st);
+		r = store_load_eval_rows_end(st);
+		if (r == 0)
+			r = store_append_flush(st);
 		if (r == 0)
 			r = store_indexes_rebuild(st, &st->imp.idx);
 		if (r == -EEXIST && tables[st->imp.kind].keep_last) {
+			keep_all = true;
 			r = keep_last_rows(st);
 			if (r == 0)
 				r = store_indexes_rebuild(st, &st->imp.idx);
 		}
+		/* The dossiers evaluated from the rows: only those left to
+		 * the recompute are marked (before the rows set aside go). */
+		if (r == 0)
+			r = store_load_eval_end(st, keep_all);
 		if (r == 0)
 			r = store_append_end(st);
 		if (r < 0)
 			return r;
-		st->mark_pending = st->imp.kind;
+		if (!st->imp.eval || keep_all)
+			st->mark_pending = st->imp.kind;
 		/* A first load of encounters leaves it to the recompute that
 		 * follows, which may evaluate every dossier instead. */
 		if (st->imp.kind != STORE_IMPORT_ENCOUNTERS)

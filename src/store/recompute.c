@@ -44,14 +44,14 @@ int recompute_grow(void **buf, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
-/* Map kinds.id to the policy's kind indexes, for this run. */
-static int load_kinds(struct store *st, const struct engine_policy *p)
+int recompute_kinds_load(struct store *st, const struct engine_policy *p)
 {
 	sqlite3_stmt *s = NULL;
 	int r, rc;
 
 	for (size_t i = 0; i < st->kind_map_len; i++)
 		st->kind_map[i] = -1;
+	st->kind_top = 0;
 	r = store_stmt(st, STMT_KINDS_ALL, "SELECT id, name FROM kinds", &s);
 	if (r < 0)
 		return r;
@@ -75,6 +75,8 @@ static int load_kinds(struct store *st, const struct engine_policy *p)
 		}
 		k = name ? engine_policy_kind_find(p, name) : -1;
 		st->kind_map[id] = k < 0 ? -1 : k;
+		if (id > st->kind_top)
+			st->kind_top = id;
 	}
 	if (rc != SQLITE_DONE)
 		r = store_fail(st, rc);
@@ -274,7 +276,7 @@ int recompute_run_start(struct recompute_run *run, struct store *st,
 		.progress = progress,
 		.ctx = ctx,
 	};
-	return load_kinds(st, p);
+	return recompute_kinds_load(st, p);
 }
 
 void recompute_run_end(const struct recompute_run *run,
@@ -495,6 +497,12 @@ int store_recompute_dirty(struct store *st, const struct engine_policy *p,
 		run.acc.changed += st->eval_new.created;
 		st->eval_new.evaluated = 0;
 		st->eval_new.created = 0;
+		/* And those a first load of encounters evaluated from its
+		 * rows (append_eval.c). */
+		run.acc.recomputed += st->load_eval_acc.recomputed;
+		run.acc.changed += st->load_eval_acc.changed;
+		run.acc.withdrawn += st->load_eval_acc.withdrawn;
+		st->load_eval_acc = (struct store_recompute_stats){0};
 		recompute_run_end(&run, stats);
 	}
 	return r;

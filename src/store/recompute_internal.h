@@ -58,6 +58,9 @@ static inline int recompute_kind(const struct store *st, int64_t id)
 	return st->kind_map[id];
 }
 
+/* Load st's map of kinds.id to the policy's kinds (and kind_top). */
+int recompute_kinds_load(struct store *st, const struct engine_policy *p);
+
 /* Set up a run on st (loads st's kind map); 0 or a negative errno. */
 int recompute_run_start(struct recompute_run *run, struct store *st,
 			const struct engine_policy *p, rd_date today,
@@ -108,6 +111,26 @@ int recompute_settle(struct recompute_run *run, int64_t pid,
 typedef int (*recompute_fn)(void *arg, int64_t pid,
 			    const struct engine_facts *f,
 			    const struct recompute_old *old);
+
+/*
+ * recompute_stream.c: the sorted streams of a range of patient ids lo..hi,
+ * read forward: the patients, their facts (the encounters only with
+ * `encounters`), their stored state. _next moves to the next patient (1,
+ * 0 at the end, or an error), _seek to patient pid, skipping those before
+ * it (1, 0 when there is no such patient). _take then loads the current
+ * patient's facts into st's scratch arrays (those of the streams opened),
+ * and its stored state: 1, or 0 when dirty_only and the dossier is not
+ * marked dirty (facts not loaded), or an error. The state is read a page
+ * ahead, so a dossier may be written once taken, not before.
+ */
+struct recompute_cursor;
+int recompute_cursor_open(struct store *st, int64_t lo, int64_t hi,
+			  bool encounters, struct recompute_cursor **out);
+int recompute_cursor_next(struct recompute_cursor *m, int64_t *pid);
+int recompute_cursor_seek(struct recompute_cursor *m, int64_t pid);
+int recompute_cursor_take(struct recompute_cursor *m, bool dirty_only,
+			  struct engine_facts *f, struct recompute_old *old);
+void recompute_cursor_close(struct recompute_cursor *m); /* NULL is fine */
 
 /*
  * recompute_stream.c: every dossier of patient ids lo..hi, in id order,

@@ -346,7 +346,9 @@ int recompute_apply(struct recompute_run *run, int64_t pid,
 		if (r < 0)
 			return r;
 	}
-	if (is_earlier(old, o)) {
+	/* A date evaluated from a load's rows in this transaction was never
+	 * committed: no one saw it move. */
+	if (is_earlier(old, o) && !store_load_eval_unseen(run->st, pid)) {
 		r = earlier_add(run, pid, old->until, o->until);
 		if (r < 0)
 			return r;

@@ -41,11 +41,16 @@ struct state_page {
 	bool done;      /* no row after cursor within the range */
 };
 
-struct merge {
+/* The five streams over a range of patient ids; c[0], the encounters,
+ * is not opened for a load that brings them itself (append_eval.c). */
+struct recompute_cursor {
 	struct store *st;
 	int64_t lo, hi;
+	sqlite3_stmt *ps; /* the patients */
+	int64_t pid;      /* ps's current row, 0 before the first */
+	bool encounters;
 	struct stream c[3];
-	struct state_page *page;
+	struct state_page page;
 };
 
 static const struct {
@@ -145,9 +150,9 @@ static int stream_take(struct store *st, struct stream *c, int which,
 }
 
 /* Read the next page of stored states after page->cursor, then reset. */
-static int page_fill(struct merge *m)
+static int page_fill(struct recompute_cursor *m)
 {
-	struct state_page *pg = m->page;
+	struct state_page *pg = &m->page;
 	sqlite3_stmt *s = NULL;
 	int r, rc;
 
@@ -197,9 +202,10 @@ static int page_fill(struct merge *m)
  * The stored state of pid (ids come in increasing order): 1, or 0 when it
  * has no row (*old is then recompute_old_none's).
  */
-static int state_of(struct merge *m, int64_t pid, struct recompute_old *old)
+static int state_of(struct recompute_cursor *m, int64_t pid,
+		    struct recompute_old *old)
 {
-	struct state_page *pg = m->page;
+	struct state_page *pg = &m->page;
 
 	for (;;) {
 		while (pg->i < pg->n && pg->pid[pg->i] < pid)
@@ -218,100 +224,137 @@ static int state_of(struct merge *m, int64_t pid, struct recompute_old *old)
 	return 0;
 }
 
-static int merge_open(struct merge *m)
+static const char patients_sql[] =
+	"SELECT id, coalesce(birth_date, " SQL_NONE "),"
+	"  coalesce(death_date, " SQL_NONE "), hold_reason IS NOT NULL"
+	" FROM patients WHERE id BETWEEN ?1 AND ?2 ORDER BY id";
+
+int recompute_cursor_open(struct store *st, int64_t lo, int64_t hi,
+			  bool encounters, struct recompute_cursor **out)
 {
+	struct recompute_cursor *m = calloc(1, sizeof(*m));
 	int r;
 
-	for (int i = 0; i < 3; i++) {
-		r = store_stmt(m->st, facts[i].id, facts[i].sql, &m->c[i].s);
+	*out = m;
+	if (!m)
+		return store_error(st, -ENOMEM, "out of memory");
+	*m = (struct recompute_cursor){.st = st, .lo = lo, .hi = hi,
+				       .encounters = encounters};
+	m->page.cursor = lo - 1; /* lo > INT64_MIN */
+	r = store_stmt(st, STMT_PATIENTS_RANGE, patients_sql, &m->ps);
+	if (r < 0)
+		return r;
+	if ((sqlite3_bind_int64(m->ps, 1, lo) | sqlite3_bind_int64(m->ps, 2, hi)) !=
+	    SQLITE_OK)
+		return store_fail_bind(st);
+	for (int i = encounters ? 0 : 1; i < 3; i++) {
+		r = store_stmt(st, facts[i].id, facts[i].sql, &m->c[i].s);
 		if (r < 0)
 			return r;
-		if ((sqlite3_bind_int64(m->c[i].s, 1, m->lo) |
-		     sqlite3_bind_int64(m->c[i].s, 2, m->hi)) != SQLITE_OK)
-			return store_fail_bind(m->st);
-		r = stream_next(m->st, &m->c[i]);
+		if ((sqlite3_bind_int64(m->c[i].s, 1, lo) |
+		     sqlite3_bind_int64(m->c[i].s, 2, hi)) != SQLITE_OK)
+			return store_fail_bind(st);
+		r = stream_next(st, &m->c[i]);
 		if (r < 0)
 			return r;
 	}
-	m->page = malloc(sizeof(*m->page));
-	if (!m->page)
-		return store_error(m->st, -ENOMEM, "out of memory");
-	m->page->n = m->page->i = 0;
-	m->page->done = false;
-	m->page->cursor = m->lo - 1; /* lo > INT64_MIN */
 	return 0;
+}
+
+void recompute_cursor_close(struct recompute_cursor *m)
+{
+	if (!m)
+		return;
+	for (int i = 0; i < 3; i++)
+		store_stmt_done(m->c[i].s);
+	store_stmt_done(m->ps);
+	free(m);
+}
+
+int recompute_cursor_next(struct recompute_cursor *m, int64_t *pid)
+{
+	int rc = sqlite3_step(m->ps);
+
+	if (rc == SQLITE_ROW) {
+		m->pid = *pid = sqlite3_column_int64(m->ps, 0);
+		return 1;
+	}
+	return rc == SQLITE_DONE ? 0 : store_fail(m->st, rc);
+}
+
+int recompute_cursor_seek(struct recompute_cursor *m, int64_t pid)
+{
+	int64_t at = m->pid;
+	int r = 1;
+
+	while (r == 1 && at < pid)
+		r = recompute_cursor_next(m, &at);
+	if (r == 1 && at != pid)
+		r = 0;
+	return r;
+}
+
+int recompute_cursor_take(struct recompute_cursor *m, bool dirty_only,
+			  struct engine_facts *f, struct recompute_old *old)
+{
+	struct store *st = m->st;
+	const int64_t pid = m->pid;
+	sqlite3_stmt *ps = m->ps;
+	bool skip;
+	int r;
+
+	/* The engine reads neither the IPP nor the hold's reason here: they
+	 * only fill the steps, which are not stored. */
+	*f = (struct engine_facts){
+		.birth = sqlite3_column_int(ps, 1),
+		.death = sqlite3_column_int(ps, 2),
+		.held = sqlite3_column_int(ps, 3) != 0,
+	};
+	r = state_of(m, pid, old);
+	if (r < 0)
+		return r;
+	/* As the dirty index lists them: rows marked dirty. */
+	skip = dirty_only && !(r == 1 && old->dirty);
+	r = m->encounters ? stream_take(st, &m->c[0], 0, pid,
+					skip ? NULL : &f->n_encounters)
+			  : 0;
+	if (r == 0)
+		r = stream_take(st, &m->c[1], 1, pid,
+				skip ? NULL : &f->n_transfusions);
+	if (r == 0)
+		r = stream_take(st, &m->c[2], 2, pid,
+				skip ? NULL : &f->n_litigations);
+	if (r < 0)
+		return r;
+	f->encounters = st->enc;
+	f->transfusions = st->tr;
+	f->litigations = st->lit;
+	return !skip;
 }
 
 int recompute_merge(struct store *st, int64_t lo, int64_t hi, bool dirty_only,
 		    const atomic_bool *stop, recompute_fn fn, void *arg)
 {
-	struct merge m = {.st = st, .lo = lo, .hi = hi};
-	sqlite3_stmt *ps = NULL;
+	struct recompute_cursor *m;
 	size_t seen = 0;
-	int r, rc;
+	int64_t pid = 0;
+	int r;
 
-	r = store_stmt(st, STMT_PATIENTS_RANGE,
-		       "SELECT id, coalesce(birth_date, " SQL_NONE "),"
-		       "  coalesce(death_date, " SQL_NONE "),"
-		       "  hold_reason IS NOT NULL"
-		       " FROM patients WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
-		       &ps);
-	if (r < 0)
-		return r;
-	if ((sqlite3_bind_int64(ps, 1, m.lo) | sqlite3_bind_int64(ps, 2, m.hi)) !=
-	    SQLITE_OK) {
-		r = store_fail_bind(st);
-		goto out;
-	}
-	r = merge_open(&m);
-	if (r < 0)
-		goto out;
-	while ((rc = sqlite3_step(ps)) == SQLITE_ROW) {
-		const int64_t pid = sqlite3_column_int64(ps, 0);
+	r = recompute_cursor_open(st, lo, hi, true, &m);
+	while (r == 0 && (r = recompute_cursor_next(m, &pid)) == 1) {
+		struct engine_facts f;
 		struct recompute_old old;
-		/* The engine reads neither the IPP nor the hold's reason
-		 * here: they only fill the steps, which are not stored. */
-		struct engine_facts f = {
-			.birth = sqlite3_column_int(ps, 1),
-			.death = sqlite3_column_int(ps, 2),
-			.held = sqlite3_column_int(ps, 3) != 0,
-		};
-		bool skip;
 
 		if (stop && (++seen & 255) == 0 && atomic_load(stop)) {
 			r = store_error(st, -ECANCELED, "cancelled");
-			goto out;
+			break;
 		}
-		r = state_of(&m, pid, &old);
-		if (r < 0)
-			goto out;
-		/* As the dirty index lists them: rows marked dirty. */
-		skip = dirty_only && !(r == 1 && old.dirty);
-		r = stream_take(st, &m.c[0], 0, pid, skip ? NULL : &f.n_encounters);
-		if (r == 0)
-			r = stream_take(st, &m.c[1], 1, pid,
-					skip ? NULL : &f.n_transfusions);
-		if (r == 0)
-			r = stream_take(st, &m.c[2], 2, pid,
-					skip ? NULL : &f.n_litigations);
-		if (r < 0)
-			goto out;
-		if (skip)
-			continue;
-		f.encounters = st->enc;
-		f.transfusions = st->tr;
-		f.litigations = st->lit;
-		r = fn(arg, pid, &f, &old);
-		if (r < 0)
-			goto out;
+		r = recompute_cursor_take(m, dirty_only, &f, &old);
+		if (r == 1)
+			r = fn(arg, pid, &f, &old);
+		r = r < 0 ? r : 0;
 	}
-	if (rc != SQLITE_DONE)
-		r = store_fail(st, rc);
-out:
-	for (int i = 0; i < 3; i++)
-		store_stmt_done(m.c[i].s);
-	store_stmt_done(ps);
-	free(m.page);
+	recompute_cursor_close(m);
 	return r;
 }
 

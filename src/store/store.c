@@ -295,6 +295,7 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	store_import_reset(st); /* its streams reset cached statements */
 	for (size_t i = 0; i < STMT__COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
@@ -304,7 +305,7 @@ void store_close(struct store *st)
 	free(st->kind_map);
 	free(st->batch_visa);
 	free(st->batch_certificate);
-	store_import_reset(st);
+	free(st->load_eval_done.bits);
 	free(st);
 }
 
@@ -324,6 +325,9 @@ static void forget_transaction(struct store *st)
 	store_indexes_free(&st->dossier_idx);
 	st->mark_pending = 0;
 	memset(&st->eval_new, 0, sizeof(st->eval_new));
+	st->load_eval_acc = (struct store_recompute_stats){0};
+	free(st->load_eval_done.bits);
+	memset(&st->load_eval_done, 0, sizeof(st->load_eval_done));
 }
 
 int store_begin(struct store *st)

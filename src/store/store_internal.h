@@ -378,6 +378,8 @@ struct store_import {
 	bool late_at_last;
 	bool late_table;
 	int64_t unchanged;
+	/* Its dossiers evaluated from the rows (append_eval.c), or NULL. */
+	struct store_load_eval *eval;
 	/* A first load of patients (append_patients.c): the new patients not
 	 * yet inserted, with the values of their rows. */
 	struct {
@@ -409,6 +411,7 @@ struct store {
 	size_t lit_cap;
 	int *kind_map; /* kinds.id -> index in the policy, or -1 */
 	size_t kind_map_len;
+	int64_t kind_top; /* the highest kinds.id when the map was loaded */
 
 	/* How the recompute may run, for the tests: 0 as it sees fit, 1
 	 * always, -1 never (a second thread; streaming the dirty dossiers). */
@@ -458,6 +461,18 @@ struct store {
 		size_t evaluated, created;
 		int64_t first_pid;
 	} eval_new;
+	/* What the first loads of encounters of the open transaction
+	 * evaluated from their rows (append_eval.c), for the next
+	 * store_recompute_dirty to count; whether they may (0, for the
+	 * tests: -1 never). */
+	struct store_recompute_stats load_eval_acc;
+	int load_eval;
+	/* Which dossiers it evaluated: bit (patient id - floor - 1). */
+	struct store_load_done {
+		uint8_t *bits;
+		size_t cap; /* bytes */
+		int64_t floor;
+	} load_eval_done;
 };
 
 /*
@@ -561,6 +576,33 @@ int store_append_flush(struct store *st);
 int store_append_late_table(struct store *st);
 /* append.c: drop the table of rows set aside, if any: 0 or an error. */
 int store_append_end(struct store *st);
+
+/*
+ * append_eval.c: the dossiers of a bulk session of encounters evaluated
+ * from its rows. _start, when the session turns bulk (last_pid set), if
+ * store_evaluate_new gave a policy; then each row inserted in patient
+ * order (_row), the patient of each row set aside (_late), of each row
+ * that met its key (_repeat); _rows_end when the rows are all in, before
+ * the rows set aside are merged; _end once the indexes are built, with
+ * keep_all when an id came for two patients (every owner is then marked):
+ * marks the patients left to the recompute, and adds the counts to
+ * st->load_eval_acc. _free at the session's reset. 0 or an error.
+ */
+struct store_load_eval;
+int store_load_eval_start(struct store *st);
+int store_load_eval_row(struct store *st, const struct store_encounter_row *row);
+void store_load_eval_late(struct store *st, int64_t pid);
+int store_load_eval_repeat(struct store *st, int64_t pid);
+int store_load_eval_rows_end(struct store *st);
+int store_load_eval_end(struct store *st, bool keep_all);
+void store_load_eval_free(struct store *st);
+/* append_eval.c: whether pid's dossier was evaluated from the rows of a
+ * load in the open transaction (its stored date was never committed). */
+bool store_load_eval_unseen(const struct store *st, int64_t pid);
+
+/* upsert.c: mark pid's dossier dirty, whatever the session: 0 or an
+ * error. */
+int store_mark_dirty_now(struct store *st, int64_t pid);
 
 /* bulk.c: drop the session without rebuilding anything (at a rollback,
  * which undid it; or after its end): active = false. */

@@ -62,7 +62,15 @@ int store_mark_dirty(struct store *st, int64_t pid)
 		if (st->imp.bulk || st->imp.marked_pid == pid)
 			return 0;
 	}
-	r = store_exec_id(st, STMT_MARK_DIRTY,
+	r = store_mark_dirty_now(st, pid);
+	if (r == 0 && st->imp.active)
+		st->imp.marked_pid = pid;
+	return r;
+}
+
+int store_mark_dirty_now(struct store *st, int64_t pid)
+{
+	int r = store_exec_id(st, STMT_MARK_DIRTY,
 			  "UPDATE dossiers SET dirty = 1"
 			  " WHERE patient_id = ?1 AND dirty = 0",
 			  pid);
@@ -77,8 +85,6 @@ int store_mark_dirty(struct store *st, int64_t pid)
 		    st->eval_new.evaluated > 0)
 			st->eval_new.evaluated--;
 	}
-	if (st->imp.active)
-		st->imp.marked_pid = pid;
 	return 0;
 }
 
