@@ -300,7 +300,9 @@ int store_load_eval_end(struct store *st, bool keep_all)
 		if (r == 0)
 			r = mark_late(st, ev);
 	}
-	if (r == 0)
-		recompute_run_end(&ev->run, &st->load_eval_acc);
-	return r;
+	if (r < 0)
+		return r;
+	recompute_run_end(&ev->run, &st->load_eval_acc);
+	store_load_eval_free(st); /* counted once, should the end run again */
+	return 0;
 }

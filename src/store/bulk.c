@@ -392,7 +392,7 @@ int store_import_end(struct store *st)
 	/* The dossiers' indexes stay dropped for the recompute that follows
 	 * the patients (store_recompute_dirty), or until the commit. */
 	if (st->imp.bulk && tables[st->imp.kind].table) {
-		bool keep_all = false;
+		bool from_rows = st->imp.eval != NULL, keep_all = false;
 
 		/* On an error the session stays open: a commit then fails
 		 * too, rather than keep a table without its indexes. */
@@ -415,7 +415,7 @@ int store_import_end(struct store *st)
 			r = store_append_end(st);
 		if (r < 0)
 			return r;
-		if (!st->imp.eval || keep_all)
+		if (!from_rows || keep_all)
 			st->mark_pending = st->imp.kind;
 		/* A first load of encounters leaves it to the recompute that
 		 * follows, which may evaluate every dossier instead. */

@@ -129,7 +129,14 @@ int store_upsert_litigation(struct store *st, const char *id,
  * store_import_end, which then marks every dossier having rows set-based.
  * Encounters, clustered by patient, are appended to their table while the
  * rows come in patient order, the others set aside and merged in order by
- * store_import_end; they leave the mark to store_recompute_dirty, which
+ * store_import_end. When store_evaluate_new gave a policy, each patient's
+ * dossier is evaluated from its rows as they come (its other facts read
+ * beside them), and only the patients whose rows were not all seen
+ * together (set aside, an id repeated, rows before the turn) are left
+ * marked for store_recompute_dirty; such a dossier is counted once, and
+ * raises no alert of an earlier date over the one evaluated from the
+ * rows, which was never committed. Without a policy, or when an id came
+ * for two patients, they leave the mark to store_recompute_dirty, which
  * evaluates every dossier instead when the rows are as many as the
  * dossiers (the next store_import_begin, or store_commit, marks them
  * otherwise).
