@@ -141,4 +141,35 @@ static inline const char *raw_text(const char *sql)
 	return buf;
 }
 
+/* Every row of each query on the database at db_path, as text: columns
+ * ended by '|', rows by a newline (sqlite3_free it). */
+static inline char *raw_dump(const char *db_path, const char *const *queries,
+			     size_t n_queries)
+{
+	sqlite3 *db = raw_open_at(db_path);
+	char *out = sqlite3_mprintf("");
+
+	for (size_t q = 0; q < n_queries; q++) {
+		sqlite3_stmt *s = NULL;
+
+		cr_assert_eq(sqlite3_prepare_v2(db, queries[q], -1, &s, NULL),
+			     SQLITE_OK, "%s", queries[q]);
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			for (int c = 0; c < sqlite3_column_count(s); c++) {
+				const unsigned char *t = sqlite3_column_text(s, c);
+				char *n = sqlite3_mprintf("%s%s|", out,
+							  t ? (const char *)t : "NULL");
+				sqlite3_free(out);
+				out = n;
+			}
+			char *n = sqlite3_mprintf("%s\n", out);
+			sqlite3_free(out);
+			out = n;
+		}
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+	return out;
+}
+
 #endif

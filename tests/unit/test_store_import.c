@@ -571,30 +571,7 @@ static char *dump(const char *db_path)
 		"SELECT name, sql FROM sqlite_schema WHERE type = 'index'"
 		" ORDER BY name",
 	};
-	sqlite3 *db = raw_open_at(db_path);
-	char *out = sqlite3_mprintf("");
-
-	for (size_t q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
-		sqlite3_stmt *s = NULL;
-
-		cr_assert_eq(sqlite3_prepare_v2(db, queries[q], -1, &s, NULL),
-			     SQLITE_OK);
-		while (sqlite3_step(s) == SQLITE_ROW) {
-			for (int c = 0; c < sqlite3_column_count(s); c++) {
-				const unsigned char *t = sqlite3_column_text(s, c);
-				char *n = sqlite3_mprintf("%s%s|", out,
-							  t ? (const char *)t : "NULL");
-				sqlite3_free(out);
-				out = n;
-			}
-			char *n = sqlite3_mprintf("%s\n", out);
-			sqlite3_free(out);
-			out = n;
-		}
-		sqlite3_finalize(s);
-	}
-	sqlite3_close(db);
-	return out;
+	return raw_dump(db_path, queries, sizeof(queries) / sizeof(queries[0]));
 }
 
 /* Load the population with sessions turning bulk after bulk_after rows,
