@@ -57,6 +57,10 @@ struct store_load_eval {
 	size_t n, cap;
 	int64_t *redo;     /* patients to mark at the end */
 	size_t n_redo, redo_cap;
+	/* Dossier rows evaluated, written STORE_APPEND_BATCH at a time. */
+	int64_t out_pid[STORE_APPEND_BATCH];
+	struct recompute_outcome out[STORE_APPEND_BATCH];
+	size_t n_out;
 };
 
 void store_load_eval_free(struct store *st)
@@ -153,6 +157,43 @@ static int kinds_known(struct store *st, struct store_load_eval *ev)
 	return 0;
 }
 
+static int write_rows(struct store_load_eval *ev)
+{
+	int r = recompute_rows_write(&ev->run, ev->out_pid, ev->out, ev->n_out);
+
+	if (r == 0)
+		ev->n_out = 0;
+	return r;
+}
+
+/* Store the evaluation of pid: its row with the next ones when that is
+ * all it writes (recompute_row_only), else at once. */
+static int store_outcome(struct store_load_eval *ev, int64_t pid,
+			 const struct engine_facts *f,
+			 const struct recompute_old *old)
+{
+	struct engine_result res;
+	struct recompute_outcome o;
+	int r = 0;
+
+	engine_evaluate(ev->run.p, f, ev->run.today, &res);
+	recompute_outcome_of(&res, &o);
+	switch (recompute_row_only(&ev->run, old, &o)) {
+	case RECOMPUTE_ROW_APPLY:
+		r = recompute_apply(&ev->run, pid, old, &o);
+		break;
+	case RECOMPUTE_ROW_WRITE:
+		ev->out_pid[ev->n_out] = pid;
+		ev->out[ev->n_out++] = o;
+		if (ev->n_out == STORE_APPEND_BATCH)
+			r = write_rows(ev);
+		break;
+	case RECOMPUTE_ROW_NONE:
+		break;
+	}
+	return r < 0 ? r : recompute_tally(&ev->run);
+}
+
 /* Evaluate the gathered patient, or leave it to the recompute. */
 static int settle(struct store *st, struct store_load_eval *ev)
 {
@@ -188,7 +229,7 @@ static int settle(struct store *st, struct store_load_eval *ev)
 		};
 	f.encounters = st->enc;
 	f.n_encounters = ev->n;
-	r = recompute_settle(&ev->run, ev->pid, &f, &old);
+	r = store_outcome(ev, ev->pid, &f, &old);
 	if (r == 0 && set_done(st, ev->pid) < 0)
 		r = store_error(st, -ENOMEM, "out of memory");
 	return r;
@@ -241,6 +282,8 @@ int store_load_eval_rows_end(struct store *st)
 	if (!ev)
 		return 0;
 	r = settle(st, ev);
+	if (r == 0)
+		r = write_rows(ev);
 	ev->pid = 0;
 	/* Before anything else reads or sorts: the streams are done. */
 	recompute_cursor_close(ev->cur);

@@ -108,6 +108,7 @@ static int state_get(struct store *st, int64_t pid, struct recompute_old *out)
 		r = store_fail(st, rc);
 		goto out;
 	}
+	out->row = true;
 	out->has = sqlite3_column_type(s, 0) != SQLITE_NULL;
 	out->status = (enum engine_status)sqlite3_column_int(s, 0);
 	out->until = store_column_date(s, 1);

@@ -20,6 +20,7 @@ struct recompute_old {
 	int basis; /* enum engine_rule; -1: none, or a name we do not know */
 	bool dirty;
 	int64_t proposal_id; /* 0: none */
+	bool row; /* the dossier has a row (every patient has one) */
 };
 
 /* What is stored of an evaluation (and said when withdrawing). */
@@ -98,6 +99,23 @@ bool recompute_needs_apply(const struct recompute_old *old,
 int recompute_apply(struct recompute_run *run, int64_t pid,
 		    const struct recompute_old *old,
 		    const struct recompute_outcome *o);
+
+/*
+ * For a writer that gathers dossier rows (append_eval.c): what storing o
+ * over old takes. RECOMPUTE_ROW_NONE, nothing; RECOMPUTE_ROW_WRITE, the
+ * row alone, already counted (changed and the totals) as if written;
+ * RECOMPUTE_ROW_APPLY, more than the row (an alert, a withdrawal, a row to
+ * create, the anomalies' check): recompute_apply must do it.
+ */
+enum recompute_row { RECOMPUTE_ROW_NONE, RECOMPUTE_ROW_WRITE, RECOMPUTE_ROW_APPLY };
+enum recompute_row recompute_row_only(struct recompute_run *run,
+				      const struct recompute_old *old,
+				      const struct recompute_outcome *o);
+
+/* Write the rows of n outcomes (pid[i] gets o[i]), which
+ * recompute_row_only said were rows alone: 0 or an error. */
+int recompute_rows_write(struct recompute_run *run, const int64_t *pid,
+			 const struct recompute_outcome *o, size_t n);
 
 /* One more dossier evaluated; calls progress every STORE_PAGE of them. */
 int recompute_tally(struct recompute_run *run);

@@ -176,6 +176,7 @@ static int page_fill(struct recompute_cursor *m)
 		struct recompute_old *o = &pg->old[pg->n];
 
 		pg->pid[pg->n] = sqlite3_column_int64(s, 0);
+		o->row = true;
 		o->has = sqlite3_column_type(s, 1) != SQLITE_NULL;
 		o->status = (enum engine_status)sqlite3_column_int(s, 1);
 		o->until = sqlite3_column_int(s, 2);
