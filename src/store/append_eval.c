@@ -19,7 +19,7 @@
  *    patient of the table of rows set aside is marked;
  *  - a row of it met a row of the same key (an id given twice): `redo`;
  *  - an id came for two patients: the unique index fails to build, rows
- *    are deleted, and every owner is marked as before this file existed
+ *    are deleted, and every owner is marked, as without this evaluation
  *    (bulk.c), evaluated here or not.
  * Nor is a patient evaluated here whose evaluation could leave anything
  * beside its row, should it be evaluated again: a dossier with a proposal
