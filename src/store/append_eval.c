@@ -127,6 +127,9 @@ static int set_done(struct store *st, int64_t pid)
 	size_t old = d->cap;
 	int r;
 
+	/* Patient ids are SQLite's rowids, dense: 1.25 MB for 10M. */
+	if (bit >= (uint64_t)1 << 32)
+		return -ENOMEM;
 	r = recompute_grow((void **)&d->bits, &d->cap, byte + 1, 1);
 	if (r < 0)
 		return r;
