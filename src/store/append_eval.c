@@ -25,7 +25,8 @@
  * beside its row, should it be evaluated again: a dossier with a proposal
  * (to withdraw) or a date (an earlier date's alert). A first load of
  * encounters meets none (a dossier without encounters is an anomaly), but
- * the rule does not depend on it: such a patient goes to `redo`.
+ * the rule does not depend on it: such a patient goes to `redo`, as does
+ * one whose id lies too far above the others for the record below.
  *
  * A dossier evaluated here and marked again is evaluated again by the
  * recompute, over a date that was never committed: no alert of an earlier
@@ -118,7 +119,10 @@ static int remember_redo(struct store_load_eval *ev, int64_t pid)
 }
 
 /* The transaction's record of the dossiers evaluated from the rows: a
- * bit per patient id above floor. */
+ * bit per patient id above floor. Patient ids are SQLite's rowids, dense:
+ * 1.25 MB for 10M; a patient further than DONE_BITS above the floor is
+ * left to the recompute rather than grow it without bound. */
+#define DONE_BITS ((uint64_t)1 << 32)
 static int set_done(struct store *st, int64_t pid)
 {
 	struct store_load_done *d = &st->load_eval_done;
@@ -127,9 +131,6 @@ static int set_done(struct store *st, int64_t pid)
 	size_t old = d->cap;
 	int r;
 
-	/* Patient ids are SQLite's rowids, dense: 1.25 MB for 10M. */
-	if (bit >= (uint64_t)1 << 32)
-		return -ENOMEM;
 	r = recompute_grow((void **)&d->bits, &d->cap, byte + 1, 1);
 	if (r < 0)
 		return r;
@@ -214,7 +215,8 @@ static int settle(struct store *st, struct store_load_eval *ev)
 		r = recompute_cursor_take(ev->cur, false, &f, &old);
 	if (r < 0)
 		return r;
-	if (old.proposal_id != 0 || (old.has && old.until != DATE_NONE))
+	if (old.proposal_id != 0 || (old.has && old.until != DATE_NONE) ||
+	    (uint64_t)(ev->pid - ev->floor - 1) >= DONE_BITS)
 		return remember_redo(ev, ev->pid) < 0
 			       ? store_error(st, -ENOMEM, "out of memory")
 			       : 0;
