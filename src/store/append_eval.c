@@ -51,7 +51,6 @@ struct gathered {
 struct store_load_eval {
 	struct recompute_run run;
 	struct recompute_cursor *cur;
-	int64_t floor;     /* patients up to it are left to the recompute */
 	int64_t pid;       /* whose rows are gathered, or 0 */
 	bool pid_late;     /* a row of pid was set aside */
 	struct gathered *row;
@@ -90,8 +89,8 @@ int store_load_eval_start(struct store *st)
 	if (!ev)
 		return store_error(st, -ENOMEM, "out of memory");
 	st->imp.eval = ev;
-	ev->floor = st->imp.last_pid;
-	st->load_eval_done.floor = ev->floor;
+	/* Patients up to the floor are left to the recompute. */
+	st->load_eval_done.floor = st->imp.last_pid;
 	r = recompute_run_start(&ev->run, st, st->eval_new.p,
 				st->eval_new.today, NULL, NULL);
 	/* Most dossiers will be written: their indexes are built again
@@ -103,19 +102,21 @@ int store_load_eval_start(struct store *st)
 		r = r < 0 ? r : 0;
 	}
 	if (r == 0)
-		r = recompute_cursor_open(st, ev->floor + 1, INT64_MAX, false,
+		r = recompute_cursor_open(st, st->load_eval_done.floor + 1,
+					  INT64_MAX, false,
 					  &ev->cur);
 	return r;
 }
 
-static int remember_redo(struct store_load_eval *ev, int64_t pid)
+/* pid is left to the recompute: marked at the end. */
+static int remember_redo(struct store *st, struct store_load_eval *ev,
+			 int64_t pid)
 {
-	int r = recompute_grow((void **)&ev->redo, &ev->redo_cap, ev->n_redo + 1,
-		     sizeof(*ev->redo));
-
-	if (r == 0)
-		ev->redo[ev->n_redo++] = pid;
-	return r;
+	if (recompute_grow((void **)&ev->redo, &ev->redo_cap, ev->n_redo + 1,
+			   sizeof(*ev->redo)) < 0)
+		return store_error(st, -ENOMEM, "out of memory");
+	ev->redo[ev->n_redo++] = pid;
+	return 0;
 }
 
 /* The transaction's record of the dossiers evaluated from the rows: a
@@ -201,11 +202,12 @@ static int store_outcome(struct store_load_eval *ev, int64_t pid,
 /* Evaluate the gathered patient, or leave it to the recompute. */
 static int settle(struct store *st, struct store_load_eval *ev)
 {
+	const int64_t floor = st->load_eval_done.floor;
 	struct engine_facts f;
 	struct recompute_old old;
 	int r;
 
-	if (ev->pid <= ev->floor || ev->n == 0 || ev->pid_late)
+	if (ev->pid <= floor || ev->n == 0 || ev->pid_late)
 		return 0; /* marked dirty already, or at the end */
 	r = recompute_cursor_seek(ev->cur, ev->pid);
 	if (r == 0)
@@ -216,10 +218,8 @@ static int settle(struct store *st, struct store_load_eval *ev)
 	if (r < 0)
 		return r;
 	if (old.proposal_id != 0 || (old.has && old.until != DATE_NONE) ||
-	    (uint64_t)(ev->pid - ev->floor - 1) >= DONE_BITS)
-		return remember_redo(ev, ev->pid) < 0
-			       ? store_error(st, -ENOMEM, "out of memory")
-			       : 0;
+	    (uint64_t)(ev->pid - floor - 1) >= DONE_BITS)
+		return remember_redo(st, ev, ev->pid);
 	r = kinds_known(st, ev);
 	if (r == 0)
 		r = recompute_grow((void **)&st->enc, &st->enc_cap, ev->n,
@@ -272,11 +272,9 @@ int store_load_eval_repeat(struct store *st, int64_t pid)
 {
 	struct store_load_eval *ev = st->imp.eval;
 
-	if (!ev || pid <= ev->floor)
+	if (!ev || pid <= st->load_eval_done.floor)
 		return 0;
-	return remember_redo(ev, pid) < 0
-		       ? store_error(st, -ENOMEM, "out of memory")
-		       : 0;
+	return remember_redo(st, ev, pid);
 }
 
 int store_load_eval_rows_end(struct store *st)
