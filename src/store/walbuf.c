@@ -20,8 +20,9 @@
  *   file at once, header and page, before SQLite returns to update the
  *   index. When a transaction wrote some page twice, SQLite then rewrites
  *   the headers of its frames (their checksums chain), the commit frame's
- *   last: that one is written at once too. Recovery after a crash checks
- *   those checksums.
+ *   last: the others wait with the frames read back for the loop (see
+ *   wb_read), and all are written when the commit frame's header is.
+ *   Recovery after a crash checks those checksums.
  *   A process that dies with frames still buffered loses only frames that
  *   were not committed, which recovery ignores anyway.
  * - nothing this connection reads, truncates, syncs or measures: those
@@ -68,11 +69,16 @@ struct wb_file {
 	sqlite3_int64 page_at;
 	bool commit;
 	/* Where the last call wrote a frame's header, if it did (else -1);
-	 * the frames read ahead for the checksums' loop (see wb_read). */
+	 * the frames read ahead for the checksums' loop (see wb_read), and
+	 * the one the loop's last call read from them (else -1); the bytes
+	 * of them between the first and the last header the loop wrote
+	 * since they were read, not yet in the file (none: equal). */
 	sqlite3_int64 header_at;
 	unsigned char *ahead;
 	sqlite3_int64 ahead_at;
 	size_t ahead_len;
+	sqlite3_int64 loop_at;
+	size_t patched_lo, patched_hi;
 };
 
 /* The real file follows the wrapper, aligned for any of its members. */
@@ -181,46 +187,87 @@ static int put(struct wb_file *w, const void *p, int n, sqlite3_int64 off)
 	return SQLITE_OK;
 }
 
-static void drop_ahead(struct wb_file *w)
+/*
+ * Write out the headers the checksums' loop wrote into the frames read
+ * ahead, with the pages between them: one call for up to AHEAD_MAX bytes
+ * instead of one per header. The pages are written again as they are in
+ * the file (no one else writes there during the loop: see wb_read); each
+ * header lies in a different 4 KiB of the file, so the header writes
+ * alone would have dirtied the same pages of the OS cache.
+ */
+static int write_patched(struct wb_file *w)
 {
-	w->ahead_len = 0;
+	int rc;
+
+	if (w->patched_hi == w->patched_lo)
+		return SQLITE_OK;
+	rc = real_write(w, w->ahead + w->patched_lo,
+			(int)(w->patched_hi - w->patched_lo),
+			w->ahead_at + (sqlite3_int64)w->patched_lo);
+	if (rc == SQLITE_OK)
+		w->patched_lo = w->patched_hi = 0;
+	return rc;
+}
+
+/* Forget the frames read ahead, once what the loop wrote into them is in
+ * the file; on an error they stay, as the buffer does (see flush). */
+static int drop_ahead(struct wb_file *w)
+{
+	int rc = write_patched(w);
+
+	if (rc == SQLITE_OK)
+		w->ahead_len = 0;
+	w->loop_at = -1;
+	return rc;
 }
 
 /* A call that is not the checksums' loop ends it. */
-static void other_call(struct wb_file *w)
+static int other_call(struct wb_file *w)
 {
 	w->header_at = -1;
-	drop_ahead(w);
+	return drop_ahead(w);
 }
 
-/* A write of the checksums' loop (a header) changes what was read ahead;
- * any other drops it. */
-static void write_ahead(struct wb_file *w, const void *p, int n,
-			sqlite3_int64 off)
+/* The header of the frame the loop read last, rewritten: into the frames
+ * read ahead, written out with the next ones. */
+static bool loop_write(struct wb_file *w, const void *p, int n,
+		       sqlite3_int64 off)
 {
-	if (!meets(w->ahead_at, w->ahead_len, off, n))
-		return;
-	if (n == WAL_HEADER && within(w->ahead_at, w->ahead_len, off, n))
-		memcpy(w->ahead + (off - w->ahead_at), p, (size_t)n);
-	else
-		drop_ahead(w);
+	size_t at;
+
+	if (n != WAL_HEADER || w->header != WAL_HEADER || off != w->loop_at ||
+	    !within(w->ahead_at, w->ahead_len, off, n))
+		return false;
+	at = (size_t)(off - w->ahead_at);
+	memcpy(w->ahead + at, p, (size_t)n);
+	if (w->patched_hi == w->patched_lo)
+		w->patched_lo = at;
+	w->patched_hi = at + (size_t)n;
+	w->loop_at = -1;
+	return true;
 }
 
 static int wb_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
 {
 	struct wb_file *w = (struct wb_file *)f;
-	bool commit_page;
+	bool commit_page, looped;
 	int rc;
 
 	w->header_at = -1;
-	if (n == w->header && w->header == WAL_HEADER)
-		write_ahead(w, p, n, off);
-	else
-		drop_ahead(w);
+	looped = loop_write(w, p, n, off);
+	if (!looped) {
+		/* What the loop wrote goes first: the file's content stays
+		 * the writes in their order. */
+		rc = drop_ahead(w);
+		if (rc != SQLITE_OK)
+			return rc;
+	}
 
 	/* A write inside the gathered bytes (a frame rewritten by the same
 	 * transaction) changes them where they are. */
-	if (within(w->start, w->used, off, n)) {
+	if (looped) {
+		rc = SQLITE_OK;
+	} else if (within(w->start, w->used, off, n)) {
 		memcpy(w->buf + (off - w->start), p, (size_t)n);
 		rc = SQLITE_OK;
 	} else {
@@ -238,12 +285,13 @@ static int wb_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
 		w->page_at = off + n;
 		if (w->header == WAL_HEADER)
 			w->header_at = off;
-		if (w->commit)
-			drop_ahead(w); /* the loop's last write */
+		if (!w->commit)
+			return SQLITE_OK;
 		/* Written at once: at the end of a commit, SQLite may
 		 * rewrite the checksums of the transaction's frames, the
 		 * commit frame's header last, with no page after it. */
-		return w->commit ? flush(w) : SQLITE_OK;
+		rc = drop_ahead(w);
+		return rc != SQLITE_OK ? rc : flush(w);
 	}
 	commit_page = w->commit && off == w->page_at;
 	w->commit = false;
@@ -259,10 +307,13 @@ static int wb_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
  * calls a frame over most of the transaction (3 GB of frames for 10
  * million encounters). A read of a whole frame that comes right after the
  * header of the frame before it was written is that loop, and only that
- * loop: the read takes up to 64 KiB of whole frames at once, and the
- * loop's next reads are served from them. SQLite holds the log's write
- * lock through the loop, so that no one else writes those frames; any
- * call but the loop's next read or header write drops them.
+ * loop: the read takes up to 64 KiB of whole frames at once, the loop's
+ * next reads are served from them, and the headers it writes go into them
+ * (loop_write), to be written out whole when the loop reads past them or
+ * writes the commit frame's header (write_patched). SQLite holds the
+ * log's write lock through the loop, so that no one else writes those
+ * frames; any call but the loop's next read or header write writes out
+ * what the loop wrote and drops them.
  */
 #define AHEAD_MAX (64 * 1024)
 
@@ -300,23 +351,22 @@ static int wb_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
 		    is_page_size(n - WAL_HEADER) && off == w->header_at + n;
 
 	w->header_at = -1;
-	if (!loop) {
-		drop_ahead(w);
-	} else if (within(w->ahead_at, w->ahead_len, off, n)) {
+	if (loop && within(w->ahead_at, w->ahead_len, off, n)) {
 		memcpy(p, w->ahead + (off - w->ahead_at), (size_t)n);
+		w->loop_at = off;
 		return SQLITE_OK;
-	} else {
-		drop_ahead(w);
-		if (read_ahead(w, n, off) == SQLITE_OK) {
-			memcpy(p, w->ahead, (size_t)n);
-			return SQLITE_OK;
-		}
-		drop_ahead(w); /* read as any other, below */
 	}
 	/* Reading what could not be written is an I/O error, which makes
 	 * SQLite roll the whole transaction back; a full disk (SQLITE_FULL)
 	 * would only roll back the statement, and the transaction would go
 	 * on without the pages it spilled. */
+	if (drop_ahead(w) != SQLITE_OK)
+		return SQLITE_IOERR_READ;
+	if (loop && read_ahead(w, n, off) == SQLITE_OK) {
+		memcpy(p, w->ahead, (size_t)n);
+		w->loop_at = off;
+		return SQLITE_OK;
+	}
 	if (meets(w->start, w->used, off, n) && flush(w) != SQLITE_OK)
 		return SQLITE_IOERR_READ;
 	return w->real->pMethods->xRead(w->real, p, n, off);
@@ -330,8 +380,9 @@ static int wb_close(sqlite3_file *f)
 	struct wb_file *w = (struct wb_file *)f;
 	int rc, rc2;
 
-	other_call(w);
-	rc = flush(w);
+	rc = other_call(w);
+	if (rc == SQLITE_OK)
+		rc = flush(w);
 	rc2 = w->real->pMethods->xClose(w->real);
 	sqlite3_free(w->buf);
 	w->buf = NULL;
@@ -345,8 +396,9 @@ static sqlite3_file *settled(sqlite3_file *f, int *rc)
 {
 	struct wb_file *w = (struct wb_file *)f;
 
-	other_call(w);
-	*rc = flush(w);
+	*rc = other_call(w);
+	if (*rc == SQLITE_OK)
+		*rc = flush(w);
 	return w->real;
 }
 
@@ -382,12 +434,15 @@ static int wb_file_control(sqlite3_file *f, int op, void *arg)
 	return rc != SQLITE_OK ? rc : r->pMethods->xFileControl(r, op, arg);
 }
 
-/* A call that needs nothing written out, on the real file. */
+/* A call that needs nothing written out, on the real file. It ends the
+ * checksums' loop; what the loop wrote is written by the next call that
+ * needs it. */
 static sqlite3_file *passed(sqlite3_file *f)
 {
 	struct wb_file *w = (struct wb_file *)f;
 
-	other_call(w);
+	w->header_at = -1;
+	w->loop_at = -1;
 	return w->real;
 }
 
@@ -463,6 +518,7 @@ static int wb_open(sqlite3_vfs *v, sqlite3_filename name, sqlite3_file *f,
 	w->real = (sqlite3_file *)((char *)w + WB_REAL_OFFSET);
 	w->page_at = -1;
 	w->header_at = -1;
+	w->loop_at = -1;
 	rc = rv->xOpen(rv, name, w->real, flags, out_flags);
 	if (rc != SQLITE_OK) {
 		/* SQLite closes a file whose pMethods is set, even after a
