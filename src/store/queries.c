@@ -174,7 +174,10 @@ int store_dossier_load(struct store *st, const struct engine_policy *p,
 
 	if (!st || !ipp || !out)
 		return -EINVAL;
-	r = store_savepoint(st);
+	/* The dossier's dirty mark as written (held_marks.c). */
+	r = store_held_write(st);
+	if (r == 0)
+		r = store_savepoint(st);
 	if (r < 0)
 		return r;
 	r = store_stmt(st, STMT_LOAD_PATIENT,
@@ -350,7 +353,9 @@ int store_counts(struct store *st, struct store_counts *out)
 
 	if (!st || !out)
 		return -EINVAL;
-	r = store_savepoint(st);
+	r = store_held_write(st);
+	if (r == 0)
+		r = store_savepoint(st);
 	if (r < 0)
 		return r;
 	r = counts_read(st, &c);

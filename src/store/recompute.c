@@ -212,6 +212,13 @@ static int recompute_one(struct recompute_run *run, int64_t pid)
 	r = state_get(st, pid, &old);
 	if (r < 0)
 		return r;
+	if (run->held) {
+		/* Gone with its patient since it was marked: as a written
+		 * mark would have gone with the row. */
+		if (!old.row)
+			return 0;
+		old.held = true;
+	}
 	r = store_stmt(st, STMT_FACTS_PATIENT,
 		       "SELECT ipp, birth_date, death_date, hold_reason"
 		       " FROM patients WHERE id = ?1",
@@ -327,6 +334,22 @@ static int recompute_ids(struct recompute_run *run, const int64_t *ids, size_t n
 	return 0;
 }
 
+/* The dossiers whose marks an import held, in id order; they stay held
+ * until all are evaluated. */
+static int recompute_held(struct recompute_run *run)
+{
+	const int64_t *ids;
+	size_t n = store_held_sorted(run->st, &ids);
+	int r;
+
+	run->held = true;
+	r = recompute_ids(run, ids, n);
+	run->held = false;
+	if (r == 0)
+		store_held_clear(run->st);
+	return r;
+}
+
 int store_recompute_patient(struct store *st, const struct engine_policy *p,
 			    rd_date today, int64_t pid,
 			    struct engine_result *res,
@@ -337,6 +360,8 @@ int store_recompute_patient(struct store *st, const struct engine_policy *p,
 	int r;
 
 	r = recompute_run_start(&run, st, p, today, NULL, NULL);
+	if (r == 0)
+		r = store_held_write(st);
 	if (r < 0)
 		return r;
 	run.last = &scratch;
@@ -422,7 +447,8 @@ static int dirty_share(struct store *st, bool *many, bool *most)
 				 &dirty);
 	if (r < 0)
 		return r;
-	dirty += st->count_delta[STORE_COUNT_DIRTY];
+	/* Those held, as many as were added (some perhaps twice). */
+	dirty += st->count_delta[STORE_COUNT_DIRTY] + (int64_t)st->held.n;
 	*many = dirty > 0 && dirty >= n / RECOMPUTE_STREAM_DIRTY_SHARE;
 	*most = dirty > 0 && dirty >= n / RECOMPUTE_BULK_SHARE;
 	if (st->recompute_stream_dirty != 0)
@@ -471,6 +497,9 @@ int store_recompute_dirty(struct store *st, const struct engine_policy *p,
 		most = st->recompute_bulk_dossiers >= 0;
 	else if (r == 0)
 		r = dirty_share(st, &many, &most);
+	/* A stream reads the marks from the rows. */
+	if (r == 0 && (many || all))
+		r = store_held_write(st);
 	/* The indexes come back before the commit (store_commit), or with
 	 * the rollback of a failure. */
 	if (r == 0 && most && st->dossier_idx.n == 0) {
@@ -487,6 +516,8 @@ int store_recompute_dirty(struct store *st, const struct engine_policy *p,
 		/* Point queries need the indexes (a first load of patients
 		 * may have dropped them: store_import_begin). */
 		r = store_indexes_rebuild(st, &st->dossier_idx);
+		if (r == 0)
+			r = recompute_held(&run);
 		if (r == 0)
 			r = recompute_paged(&run, STMT_DIRTY_PAGE,
 					    STORE_SQL_DIRTY_PAGE, false);
@@ -516,6 +547,8 @@ int store_recompute_due(struct store *st, const struct engine_policy *p,
 	struct recompute_run run;
 	int r = recompute_run_start(&run, st, p, today, progress, ctx);
 
+	if (r == 0)
+		r = store_held_write(st);
 	/* Retained dossiers whose date has passed, by (retain_until, id);
 	 * then the anomalies that a date now past may have resolved. */
 	if (r == 0)

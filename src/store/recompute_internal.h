@@ -21,6 +21,7 @@ struct recompute_old {
 	bool dirty;
 	int64_t proposal_id; /* 0: none */
 	bool row; /* the dossier has a row (every patient has one) */
+	bool held; /* marked dirty, the mark held (held_marks.c), not written */
 };
 
 /* What is stored of an evaluation (and said when withdrawing). */
@@ -46,6 +47,8 @@ struct recompute_run {
 	/* The nightly re-check of anomalies: one still an anomaly gets
 	 * computed_on = today (see STORE_SQL_ANOMALY_PAGE). */
 	bool anomaly_check;
+	/* The dossiers evaluated are those whose marks were held. */
+	bool held;
 };
 
 /* Grow *buf to hold need elements of elem bytes (doubling). */

@@ -123,14 +123,21 @@ static int exec_pid_today(struct recompute_run *run, int64_t pid,
  * is cleared (and computed_on set, as state_set would). Setting status and
  * retain_until again, even to the same values, would rewrite their index
  * entries (dossiers_by_status, dossiers_unproposed): SQLite updates the
- * indexes of every column an UPDATE sets.
+ * indexes of every column an UPDATE sets. A mark held was never written:
+ * computed_on alone.
  */
-static int state_clean(struct recompute_run *run, int64_t pid)
+static int state_clean(struct recompute_run *run, int64_t pid,
+		       const struct recompute_old *old)
 {
-	int r = exec_pid_today(run, pid, STMT_STATE_CLEAN,
-			       "UPDATE dossiers SET dirty = 0, computed_on = ?2"
-			       " WHERE patient_id = ?1 AND dirty = 1");
+	int r;
 
+	if (!old->dirty)
+		return exec_pid_today(run, pid, STMT_STATE_TOUCH,
+				      "UPDATE dossiers SET computed_on = ?2"
+				      " WHERE patient_id = ?1");
+	r = exec_pid_today(run, pid, STMT_STATE_CLEAN,
+			   "UPDATE dossiers SET dirty = 0, computed_on = ?2"
+			   " WHERE patient_id = ?1 AND dirty = 1");
 	if (r == 0)
 		store_count(run->st, STORE_COUNT_DIRTY,
 			    -(int64_t)sqlite3_changes(run->st->db));
@@ -302,7 +309,8 @@ static bool is_changed(const struct recompute_old *old,
 static bool needs_row(const struct recompute_old *old,
 		      const struct recompute_outcome *o)
 {
-	return is_changed(old, o) || old->dirty || old->basis != (int)o->basis;
+	return is_changed(old, o) || old->dirty || old->held ||
+	       old->basis != (int)o->basis;
 }
 
 /* From a date to an earlier date only: a first computation, a date
@@ -400,7 +408,7 @@ int recompute_apply(struct recompute_run *run, int64_t pid,
 		/* has: the row exists and was computed (status not NULL). */
 		if (old->has && !is_changed(old, o) &&
 		    old->basis == (int)o->basis)
-			r = state_clean(run, pid);
+			r = state_clean(run, pid, old);
 		else
 			r = state_set(run, pid, old, o);
 		if (r < 0)

@@ -183,6 +183,7 @@ static int page_fill(struct recompute_cursor *m)
 		o->basis = recompute_basis_id(sqlite3_column_text(s, 3));
 		o->dirty = sqlite3_column_int(s, 4) != 0;
 		o->proposal_id = sqlite3_column_int64(s, 5);
+		o->held = false;
 		pg->n++;
 	}
 	if (pg->n < STORE_PAGE) {
@@ -386,6 +387,9 @@ int store_recompute_all(struct store *st, const struct engine_policy *p,
 	struct recompute_run run;
 	int r = recompute_run_start(&run, st, p, today, progress, ctx);
 
+	/* The totals of dirty dossiers move by the marks as written. */
+	if (r == 0)
+		r = store_held_write(st);
 	if (r == 0)
 		r = recompute_streamed(&run, false);
 	if (r == 0)

@@ -306,6 +306,7 @@ void store_close(struct store *st)
 	free(st->batch_visa);
 	free(st->batch_certificate);
 	free(st->load_eval_done.bits);
+	store_held_forget(st);
 	free(st);
 }
 
@@ -328,6 +329,7 @@ static void forget_transaction(struct store *st)
 	st->load_eval_acc = (struct store_recompute_stats){0};
 	free(st->load_eval_done.bits);
 	memset(&st->load_eval_done, 0, sizeof(st->load_eval_done));
+	store_held_forget(st);
 }
 
 int store_begin(struct store *st)
@@ -389,6 +391,8 @@ int store_commit(struct store *st)
 
 	if (r >= 0)
 		r = store_import_mark(st);
+	if (r == 0)
+		r = store_held_write(st);
 	if (r == 0)
 		r = store_indexes_rebuild(st, &st->dossier_idx);
 	if (r == 0)

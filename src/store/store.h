@@ -121,7 +121,10 @@ int store_upsert_litigation(struct store *st, const char *id,
  * An import session of one table inside the caller's transaction: between
  * store_import_begin and store_import_end, only upserts of that kind run
  * (no recompute, no other writer of dossiers). A dossier is then marked
- * dirty once per run of rows of one patient, not once per row.
+ * dirty once per run of rows of one patient, not once per row. The marks
+ * are held in memory until the transaction's store_recompute_dirty, which
+ * evaluates those dossiers by id, writing each row once; anything else
+ * that reads the marks (the commit among them) writes them first.
  *
  * When a fact table is empty at store_import_begin (an establishment's
  * first load), the session turns bulk once it has written 50,000 rows: the

@@ -66,6 +66,7 @@ enum store_stmt {
 	STMT_PATIENTS_RANGE,
 	STMT_ANOMALY_CHECKED,
 	STMT_STATE_CLEAN,
+	STMT_STATE_TOUCH,
 	STMT_STATE_UPSERT,
 	STMT_STATE_UPSERT_64,
 	STMT_WITHDRAW_READ,
@@ -475,6 +476,15 @@ struct store {
 		size_t cap; /* bytes */
 		int64_t floor;
 	} load_eval_done;
+	/* The dossiers an import session of the open transaction marked
+	 * dirty without writing the mark (held_marks.c); whether sessions
+	 * may hold them, and how many (0: the default; for the tests, -1:
+	 * none, n > 0: at most n). */
+	struct store_held {
+		int64_t *id;
+		size_t n, cap;
+	} held;
+	int hold_marks;
 };
 
 /*
@@ -605,6 +615,23 @@ bool store_load_eval_unseen(const struct store *st, int64_t pid);
 /* upsert.c: mark pid's dossier dirty, whatever the session: 0 or an
  * error. */
 int store_mark_dirty_now(struct store *st, int64_t pid);
+
+/*
+ * Marks held (held_marks.c): an import session's dossiers to recompute,
+ * kept in memory instead of written to their rows, so that the recompute
+ * that follows writes each row once. store_held_add holds one (or writes
+ * it, or all held so far, when memory says so); store_held_write writes
+ * those held, for any reader of the marks but store_recompute_dirty;
+ * store_held_sorted shows them to it, sorted and each once (n ids at
+ * *ids, valid until the next call that holds or writes one), and
+ * store_held_clear drops them once it has evaluated them all;
+ * store_held_forget frees them with the transaction.
+ */
+int store_held_add(struct store *st, int64_t pid);
+int store_held_write(struct store *st);
+size_t store_held_sorted(struct store *st, const int64_t **ids);
+void store_held_clear(struct store *st);
+void store_held_forget(struct store *st);
 
 /* bulk.c: drop the session without rebuilding anything (at a rollback,
  * which undid it; or after its end): active = false. */

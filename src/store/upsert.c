@@ -54,16 +54,28 @@ static bool cache_key_fits(const char *key)
 	return strlen(key) < STORE_CACHE_KEY;
 }
 
+/*
+ * An import session holds its marks (held_marks.c), but for a dossier
+ * created in this transaction: its first result is counted apart
+ * (eval_new), which only a written mark corrects.
+ */
+static bool may_hold(const struct store *st, int64_t pid)
+{
+	return st->hold_marks >= 0 &&
+	       !(st->eval_new.first_pid && pid >= st->eval_new.first_pid);
+}
+
 int store_mark_dirty(struct store *st, int64_t pid)
 {
 	int r;
 
-	if (st->imp.active) {
-		if (st->imp.bulk || st->imp.marked_pid == pid)
-			return 0;
-	}
-	r = store_mark_dirty_now(st, pid);
-	if (r == 0 && st->imp.active)
+	if (!st->imp.active)
+		return store_mark_dirty_now(st, pid);
+	if (st->imp.bulk || st->imp.marked_pid == pid)
+		return 0;
+	r = may_hold(st, pid) ? store_held_add(st, pid)
+			      : store_mark_dirty_now(st, pid);
+	if (r == 0)
 		st->imp.marked_pid = pid;
 	return r;
 }
