@@ -378,11 +378,10 @@ static int wb_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
 static int wb_close(sqlite3_file *f)
 {
 	struct wb_file *w = (struct wb_file *)f;
-	int rc, rc2;
+	int rc = other_call(w), rc1 = flush(w), rc2;
 
-	rc = other_call(w);
 	if (rc == SQLITE_OK)
-		rc = flush(w);
+		rc = rc1;
 	rc2 = w->real->pMethods->xClose(w->real);
 	sqlite3_free(w->buf);
 	w->buf = NULL;
