@@ -82,7 +82,7 @@ static void ipp_of(char *buf, size_t len, int i)
 static void load(unsigned seed)
 {
 	unsigned s = seed;
-	char ipp[16], id[24];
+	char ipp[16], id[32];
 	int64_t batch;
 	size_t proposed;
 
@@ -132,7 +132,7 @@ static void load(unsigned seed)
 static void night_imports(const struct night *o)
 {
 	unsigned s = o->seed ^ 0x77;
-	char ipp[16], other[16], id[24];
+	char ipp[16], other[16], id[32];
 
 	cr_assert_eq(store_import_begin(st, STORE_IMPORT_PATIENTS), 0);
 	for (int c = 0; c < o->changes / 4; c++) {
