@@ -291,32 +291,6 @@ fail:
 	return r;
 }
 
-void store_close(struct store *st)
-{
-	if (!st)
-		return;
-	store_import_reset(st); /* its streams reset cached statements */
-	for (size_t i = 0; i < STMT__COUNT; i++)
-		sqlite3_finalize(st->stmt[i]);
-	sqlite3_close(st->db);
-	free(st->enc);
-	free(st->tr);
-	free(st->lit);
-	free(st->kind_map);
-	free(st->batch_visa);
-	free(st->batch_certificate);
-	free(st->load_eval_done.bits);
-	store_held_forget(st);
-	free(st);
-}
-
-const char *store_errmsg(const struct store *st)
-{
-	if (!st)
-		return "no database";
-	return st->errmsg[0] ? st->errmsg : "no error";
-}
-
 /* Lookups cached by upserts hold within one transaction only. */
 static void forget_transaction(struct store *st)
 {
@@ -330,6 +304,32 @@ static void forget_transaction(struct store *st)
 	free(st->load_eval_done.bits);
 	memset(&st->load_eval_done, 0, sizeof(st->load_eval_done));
 	store_held_forget(st);
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	/* What a transaction left, first: an import's streams reset cached
+	 * statements. */
+	forget_transaction(st);
+	for (size_t i = 0; i < STMT__COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st->enc);
+	free(st->tr);
+	free(st->lit);
+	free(st->kind_map);
+	free(st->batch_visa);
+	free(st->batch_certificate);
+	free(st);
+}
+
+const char *store_errmsg(const struct store *st)
+{
+	if (!st)
+		return "no database";
+	return st->errmsg[0] ? st->errmsg : "no error";
 }
 
 int store_begin(struct store *st)
